@@ -1,0 +1,48 @@
+"""The ``cxlens`` command. Commands only translate: parse options, call one use case or query,
+render. Every CxLensError becomes one line on stderr and its exit code; no user sees a traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from cxlens.cli import customers, imports, serve, workspace
+from cxlens.errors import CxLensError
+
+app = typer.Typer(
+    name="cxlens",
+    help="Customer-experience management: one customer, one timeline, rigorous CX metrics.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("init")(workspace.init)
+app.add_typer(imports.app, name="import")
+app.add_typer(customers.app, name="customers")
+app.command("serve")(serve.serve)
+app.command("demo")(serve.demo)
+
+
+def main() -> None:
+    try:
+        app()
+    except CxLensError as error:
+        from cxlens.cli.output import err_console
+
+        err_console.print(f"[bold red]error:[/bold red] {error.message}", markup=True, highlight=False)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as error:
+        if os.environ.get("CXLENS_DEBUG"):
+            raise
+        from cxlens.cli.output import err_console
+
+        err_console.print(
+            f"[bold red]internal error:[/bold red] {type(error).__name__}: {error}. "
+            "Run again with CXLENS_DEBUG=1 for details, and please report it.",
+            highlight=False,
+        )
+        sys.exit(1)

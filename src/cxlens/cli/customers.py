@@ -1,0 +1,116 @@
+"""``cxlens customers show|search|merge|unmerge`` — Customer 360 in the terminal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cxlens.cli.context import DbOption, store_for
+from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
+from cxlens.customers.queries import access_customer, search_customers
+from cxlens.customers.service import merge_customers, unmerge
+from cxlens.interactions.queries import get_timeline
+
+app = typer.Typer(
+    help="Find customers, see their 360 view, merge and unmerge profiles.", no_args_is_help=True
+)
+
+
+@app.command("show")
+def show(
+    ref: str = typer.Argument(..., help="Customer id, email, phone or any identity value."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=1000, help="Timeline items per page."),
+    before: str | None = typer.Option(None, "--before", help="Cursor of the next page (printed below)."),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
+) -> None:
+    """Profile, identities, merges and the unified timeline (newest first, paged)."""
+    store = store_for(db)
+    try:
+        with store.session() as s:
+            profile = access_customer(s, ref)
+            page = get_timeline(s, profile["customer_key"], before=before, limit=limit)
+    finally:
+        store.close()
+    profile.pop("customer_key")
+    if fmt is OutputFormat.json:
+        print(to_json({"customer": profile, "timeline": page.items, "next_cursor": page.next_cursor}))
+        return
+    identities = profile.pop("identities")
+    merges = profile.pop("merges")
+    if fmt is OutputFormat.csv:
+        render_rows(page.items, fmt)
+        return
+    render_record(profile, fmt, title="Customer")
+    render_rows(identities, fmt, title="Identities")
+    if merges:
+        render_rows(merges, fmt, title="Merges")
+    render_rows([_timeline_row(i) for i in page.items], fmt, title="Timeline (newest first)")
+    if page.next_cursor:
+        console.print(f"More: cxlens customers show {ref} --before {page.next_cursor}", markup=False)
+
+
+def _timeline_row(item: dict[str, Any]) -> dict[str, Any]:
+    score = "" if item["score"] is None else f"{item['metric'] or ''} {item['score']:g}".strip()
+    return {
+        "when": item["at"],
+        "type": item["type"],
+        "channel": item["channel"],
+        "what": item["title"],
+        "stage": item["stage"],
+        "score": score,
+        "text": (item["text"] or "")[:120],
+        "case": item["case_id"],
+    }
+
+
+@app.command("search")
+def search(
+    text: str = typer.Argument(..., help="Part of a name, or an email, phone, user id or external id."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=500),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
+) -> None:
+    """Find customers by name or by any identity value."""
+    store = store_for(db)
+    try:
+        with store.session() as s:
+            rows = search_customers(s, text, limit=limit)
+    finally:
+        store.close()
+    render_rows(rows, fmt, title=f"Customers matching {text!r}")
+
+
+@app.command("merge")
+def merge(
+    winner: str = typer.Argument(..., help="The customer that remains."),
+    loser: str = typer.Argument(..., help="The customer merged into it."),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
+) -> None:
+    """Merge customer B into customer A (audited; undo with `cxlens customers unmerge`)."""
+    store = store_for(db)
+    try:
+        with store.unit_of_work() as uow:
+            record = merge_customers(uow, winner_ref=winner, loser_ref=loser, actor="cli")
+    finally:
+        store.close()
+    render_record(record, fmt, title="Merged")
+
+
+@app.command("unmerge")
+def unmerge_command(
+    merge_id: str = typer.Argument(..., help="The merge to undo (see `customers show`)."),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
+) -> None:
+    """Undo a merge, restoring both customers' timelines exactly."""
+    store = store_for(db)
+    try:
+        with store.unit_of_work() as uow:
+            record = unmerge(uow, merge_id=merge_id, actor="cli")
+    finally:
+        store.close()
+    render_record(record, fmt, title="Unmerged")

@@ -1,0 +1,77 @@
+"""Rendering data for the terminal: a Rich table, JSON or CSV (``--format``)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_plain, ensure_ascii=False, indent=2)
+
+
+def csv_safe(value: Any) -> str:
+    """Neutralise spreadsheet formulas (ASVS 1.2.10): a leading = + - @ tab or CR is escaped."""
+    text = "" if value is None else str(_plain(value))
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def render_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, *, title: str | None = None) -> None:
+    if fmt is OutputFormat.json:
+        print(to_json(list(rows)))
+        return
+    columns = list(rows[0].keys()) if rows else []
+    if fmt is OutputFormat.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows([csv_safe(r.get(c)) for c in columns] for r in rows)
+        return
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        # markup=False semantics: Text objects keep customer text inert in the terminal too.
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    console.print(table if rows else f"[dim]{title or 'Nothing'}: no rows[/dim]")
+
+
+def _cell(value: Any) -> Any:
+    from rich.text import Text
+
+    return Text("" if value is None else str(_plain(value)))
+
+
+def render_record(record: dict[str, Any], fmt: OutputFormat, *, title: str | None = None) -> None:
+    if fmt is OutputFormat.json:
+        print(to_json(record))
+        return
+    render_rows([{"field": k, "value": v} for k, v in record.items()], fmt, title=title)
+
+
+def format_option() -> Any:
+    import typer
+
+    return typer.Option(OutputFormat.table, "--format", "-f", help="Output as a table, JSON or CSV.")

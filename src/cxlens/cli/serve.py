@@ -1,0 +1,82 @@
+"""``cxlens serve`` and ``cxlens demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cxlens.bootstrap import open_store
+from cxlens.cli.context import DbOption, settings_for
+from cxlens.cli.output import console, err_console
+from cxlens.config import Settings
+from cxlens.demo.build import build_demo, reset_demo_file, workspace_kind
+from cxlens.storage.duckdb_store import DuckDBStore
+
+DEMO_DB = Path("cxlens-demo.duckdb")
+
+
+def _run_server(store: DuckDBStore, settings: Settings) -> None:
+    import uvicorn
+
+    from cxlens.web.app import create_app
+
+    console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+    try:
+        uvicorn.run(create_app(store), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        store.close()
+
+
+def serve(
+    db: Path | None = DbOption,
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on."),
+) -> None:
+    """Serve the workspace over HTTP (JSON API at /api, OpenAPI at /openapi.json)."""
+    settings = _with_address(settings_for(db), host, port)
+    _run_server(open_store(settings), settings)
+
+
+def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:
+    changes = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    return settings.model_copy(update=changes) if changes else settings
+
+
+def _is_demo(path: Path) -> bool:
+    store = DuckDBStore(str(path))
+    try:
+        return workspace_kind(store) == "demo"
+    finally:
+        store.close()
+
+
+def demo(
+    customers: int = typer.Option(20_000, "--customers", min=100, help="How many customers."),
+    months: int = typer.Option(12, "--months", min=1, max=60, help="How many months of history."),
+    seed: int = typer.Option(7, "--seed", help="Random seed: the same seed builds the same company."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Build the workspace and exit."),
+    db: Path | None = typer.Option(None, "--db", help=f"Demo workspace file (default ./{DEMO_DB})."),
+    host: str | None = typer.Option(None, "--host"),
+    port: int | None = typer.Option(None, "--port"),
+) -> None:
+    """Build a realistic, seeded demo company and serve it on http://127.0.0.1:8000."""
+    path = db or DEMO_DB
+    settings = _with_address(settings_for(path), host, port)
+    reset_demo_file(path, is_demo=_is_demo)
+    store = open_store(settings)
+    with err_console.status("Building the demo company...") as status:
+        reports = build_demo(
+            store,
+            customers=customers,
+            months=months,
+            seed=seed,
+            step=lambda entity, done, total: status.update(f"Loading {entity}: {done:,}/{total:,} rows"),
+        )
+    for entity, report in reports.items():
+        console.print(f"  {entity:<12} {report.imported:>10,} imported, {report.rejected_count:,} rejected")
+    if no_serve:
+        store.close()
+        console.print(f"Demo workspace ready: {path}")
+        return
+    _run_server(store, settings)

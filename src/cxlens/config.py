@@ -1,0 +1,44 @@
+"""The one typed Settings object. Every field has a description; docs/configuration.md is generated
+from it (``cxlens docs config``) and a test fails when the two drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """cxlens configuration, read from ``CXLENS_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CXLENS_", extra="ignore", frozen=True)
+
+    db: Path = Field(
+        default=Path("cxlens.duckdb"),
+        description="Path of the workspace's DuckDB file (also `--db`).",
+    )
+    host: str = Field(default="127.0.0.1", description="Interface `cxlens serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port `cxlens serve` listens on.")
+    memory_limit: str = Field(
+        default="2GB",
+        description="Memory the embedded engine may use before spilling to disk (DuckDB syntax).",
+    )
+    threads: int = Field(default=0, ge=0, description="Engine threads; 0 means one per core.")
+    import_chunk_rows: int = Field(
+        default=1_000_000,
+        ge=1,
+        description="Rows committed per transaction during bulk import; a crash loses at most the "
+        "chunk in flight, which the next run completes.",
+    )
+    max_line_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Longest single line/record accepted in CSV and JSON Lines files.",
+    )
+    default_phone_region: str | None = Field(
+        default=None,
+        description="ISO country code (e.g. `US`, `BR`) used to read phone numbers written without "
+        "a `+country` prefix; without it such numbers are rejected.",
+    )
+    page_size: int = Field(default=50, ge=1, le=1000, description="Default page size of lists.")

@@ -1,0 +1,172 @@
+"""Set-based, deterministic identity resolution (docs/data-model.md, "Identity resolution").
+
+Input: a table of rows with normalised identity columns. Output: ``_row_customer(_row,
+customer_key)``, new customers, new identities, recorded conflicts and anonymous-profile merges.
+
+Rules, in order:
+1. A row whose identities are already known belongs to the holder of its strongest known identity
+   (user_id > external id > email > phone > social handle > anonymous id).
+2. Rows with no known identity are grouped: rows that share a new identity are one customer. The
+   grouping is label propagation, one set-based statement per round (rounds ≈ the longest chain of
+   shared identities, usually 2–3). Rows carrying a user id keep it as their label, so two different
+   user ids are never merged by a shared email or phone.
+3. A new identity is given to the customer with the strongest label among the rows that carry it.
+4. An identity already held by another customer is never moved: a conflict is recorded
+   (``kept_holder``) — except when the holder is known only by anonymous ids: that profile is then
+   merged into the row's customer (``merged_anonymous``), audited and reversible like any merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxlens.customers.merges import merge_pairs
+from cxlens.ingest.base import identity_rank
+from cxlens.storage.dialects import quote_ident, quote_literal
+from cxlens.storage.store import Session
+
+_MAX_ROUNDS = 50
+_KNOWN = "0:"  # label prefix of rows resolved to an existing customer; sorts before every rank
+
+
+@dataclass(frozen=True)
+class Resolution:
+    customers_created: int
+    conflicts: int
+    merges: int
+
+
+def resolve_customers(s: Session, *, rows: str, identities: tuple[str, ...], source: str) -> Resolution:
+    """Resolve every row of ``rows`` (which has ``_row`` and the ``identities`` columns) to a
+    customer, creating what is new. Leaves ``_row_customer`` behind for the caller."""
+    _collect_identities(s, rows, identities)
+    _label_rows(s)
+    _propagate(s)
+    created = _create_customers(s)
+    _assign_identities(s, source)
+    conflicts, merges = _record_conflicts(s, source)
+    s.drop_temp("_ids", "_known", "_label", "_new_ids", "_id_label")
+    return Resolution(created, conflicts, merges)
+
+
+def _collect_identities(s: Session, rows: str, identities: tuple[str, ...]) -> None:
+    parts = [
+        f"SELECT _row, {quote_literal(name)} AS kind, CAST({quote_ident(name)} AS VARCHAR) AS value, "
+        f"{0 if name == 'customer_id' else identity_rank(name)} AS rank "
+        f"FROM {quote_ident(rows)} WHERE {quote_ident(name)} IS NOT NULL"
+        for name in identities
+    ]
+    s.execute("CREATE OR REPLACE TEMP TABLE _ids AS " + " UNION ALL ".join(parts))
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _known AS "
+        "SELECT i._row, i.kind, i.value, i.rank, x.customer_key AS holder_key, c.canonical_key "
+        "FROM _ids i JOIN identities x ON x.kind = i.kind AND x.value = i.value "
+        "JOIN customers c ON c.customer_key = x.customer_key "
+        "UNION ALL "
+        "SELECT i._row, i.kind, i.value, 0, c.customer_key, c.canonical_key "
+        "FROM _ids i JOIN customers c ON i.kind = 'customer_id' AND c.customer_id = i.value"
+    )
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT i._row, i.kind, i.value, i.rank FROM _ids i "
+        "WHERE i.kind <> 'customer_id' AND NOT EXISTS "
+        "(SELECT 1 FROM identities x WHERE x.kind = i.kind AND x.value = i.value)"
+    )
+
+
+def _label_rows(s: Session) -> None:
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _label AS "
+        "WITH k AS (SELECT _row, first(holder_key ORDER BY rank, holder_key) AS holder "
+        "           FROM _known GROUP BY _row), "
+        "     u AS (SELECT _row, min(CAST(rank AS VARCHAR) || ':' || kind || ':' || value) AS own "
+        "           FROM _ids GROUP BY _row) "
+        f"SELECT u._row, CASE WHEN k.holder IS NOT NULL "
+        f"  THEN '{_KNOWN}' || lpad(CAST(k.holder AS VARCHAR), 19, '0') ELSE u.own END AS label, "
+        "  (k.holder IS NOT NULL OR u.own LIKE '1:%') AS fixed "
+        "FROM u LEFT JOIN k USING (_row)"
+    )
+
+
+def _propagate(s: Session) -> None:
+    """Rows that share a new identity take the strongest label among them, until stable."""
+    for _ in range(_MAX_ROUNDS):
+        s.execute(
+            "CREATE OR REPLACE TEMP TABLE _id_label AS SELECT n.kind, n.value, min(l.label) AS label "
+            "FROM _new_ids n JOIN _label l USING (_row) GROUP BY n.kind, n.value"
+        )
+        changed = s.fetch_value(
+            "UPDATE _label SET label = m.label FROM ("
+            "  SELECT n._row, min(il.label) AS label FROM _new_ids n "
+            "  JOIN _id_label il ON il.kind = n.kind AND il.value = n.value GROUP BY n._row) m "
+            "WHERE _label._row = m._row AND NOT _label.fixed AND m.label < _label.label"
+        )
+        if not changed:
+            return
+
+
+def _create_customers(s: Session) -> int:
+    base = s.fetch_value("SELECT coalesce(max(customer_key), 0) FROM customers")
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_customers AS "
+        f"SELECT label, CAST({int(base)} + row_number() OVER (ORDER BY label) AS BIGINT) AS customer_key "
+        f"FROM (SELECT DISTINCT label FROM _label WHERE label NOT LIKE '{_KNOWN}%')"
+    )
+    s.execute(
+        "INSERT INTO customers (customer_key, customer_id, canonical_key, created_at, updated_at) "
+        f"SELECT customer_key, 'cus_' || {s.dialect.random_hex(24)}, customer_key, now(), now() "
+        "FROM _new_customers"
+    )
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _row_customer AS SELECT l._row, "
+        f"CASE WHEN l.label LIKE '{_KNOWN}%' THEN CAST(substr(l.label, 3) AS BIGINT) "
+        "ELSE n.customer_key END AS customer_key "
+        "FROM _label l LEFT JOIN _new_customers n USING (label)"
+    )
+    return int(s.fetch_value("SELECT count(*) FROM _new_customers"))
+
+
+def _assign_identities(s: Session, source: str) -> None:
+    s.execute(
+        "INSERT INTO identities (kind, value, customer_key, source, first_seen_at) "
+        "SELECT kind, value, first(rc.customer_key ORDER BY l.label, n._row), ?, now() "
+        "FROM _new_ids n JOIN _label l USING (_row) JOIN _row_customer rc USING (_row) "
+        "GROUP BY kind, value",
+        [source],
+    )
+
+
+def _record_conflicts(s: Session, source: str) -> tuple[int, int]:
+    """Identities a row claims for a different (canonical) customer than the one holding them."""
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _conflicts AS "
+        "SELECT DISTINCT i.kind, i.value, hc.canonical_key AS held_by, rcc.canonical_key AS claimed_by "
+        "FROM _ids i JOIN identities x ON x.kind = i.kind AND x.value = i.value "
+        "JOIN customers hc ON hc.customer_key = x.customer_key "
+        "JOIN _row_customer rc ON rc._row = i._row "
+        "JOIN customers rcc ON rcc.customer_key = rc.customer_key "
+        "WHERE hc.canonical_key <> rcc.canonical_key"
+    )
+    # Profiles known only by anonymous ids are merged into the identified customer that claims them.
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _anon_merges AS "
+        "SELECT held_by AS loser_key, min(claimed_by) AS winner_key FROM _conflicts c "
+        "WHERE NOT EXISTS (SELECT 1 FROM identities x JOIN customers m ON m.customer_key = x.customer_key "
+        "  WHERE m.canonical_key = c.held_by AND x.kind <> 'anonymous_id') "
+        "AND EXISTS (SELECT 1 FROM identities x JOIN customers m ON m.customer_key = x.customer_key "
+        "  WHERE m.canonical_key = c.claimed_by AND x.kind <> 'anonymous_id') "
+        "GROUP BY held_by"
+    )
+    merges = merge_pairs(
+        s, pairs="_anon_merges", reason="anonymous id linked to a known identity", actor=source
+    )
+    inserted = s.fetch_value(
+        "INSERT INTO identity_conflicts SELECT "
+        f"'idc_' || {s.dialect.random_hex(24)}, c.kind, c.value, c.held_by, c.claimed_by, ?, "
+        "CASE WHEN a.loser_key IS NOT NULL THEN 'merged_anonymous' ELSE 'kept_holder' END, now() "
+        "FROM _conflicts c LEFT JOIN _anon_merges a ON a.loser_key = c.held_by "
+        "WHERE NOT EXISTS (SELECT 1 FROM identity_conflicts e WHERE e.kind = c.kind AND e.value = c.value "
+        "  AND e.held_by = c.held_by AND e.claimed_by = c.claimed_by)",
+        [source],
+    )
+    s.drop_temp("_conflicts", "_anon_merges")
+    return int(inserted or 0), merges

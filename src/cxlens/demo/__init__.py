@@ -1,0 +1,1 @@
+"""The synthetic demo company (seeded, with planted effects; docs/demo.md)."""

@@ -1,0 +1,93 @@
+"""The one error tree of cxlens.
+
+Every error a user can meet is a ``CxLensError`` with a stable ``code``, a human ``message``, an
+HTTP status and optional structured ``data``. Ways in map it exactly once each:
+
+* the JSON API  -> ``{"error": {"code", "message", "data"}}`` with ``http_status``  (web/errors.py)
+* the CLI       -> one line on stderr and ``exit_code``                               (cli/__init__.py)
+
+::
+
+    CxLensError (internal_error, 500, exit 1)
+    ├── InvalidInput (invalid_input, 400, exit 2)
+    │   ├── UnknownFormat (unknown_format)
+    │   └── MappingError (invalid_mapping)
+    ├── NotFound (not_found, 404, exit 3)
+    ├── Conflict (conflict, 409, exit 4)
+    ├── PermissionDenied (permission_denied, 403, exit 5)
+    ├── ImportFailed (import_failed, 422, exit 6)
+    └── WorkspaceError (workspace_error, 503, exit 7)
+        └── WorkspaceBusy (workspace_busy)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CxLensError(Exception):
+    """Base of every error cxlens raises on purpose."""
+
+    code: ClassVar[str] = "internal_error"
+    http_status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data: dict[str, Any] = data or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "data": self.data}}
+
+
+class InvalidInput(CxLensError):
+    code = "invalid_input"
+    http_status = 400
+    exit_code = 2
+
+
+class UnknownFormat(InvalidInput):
+    code = "unknown_format"
+
+
+class MappingError(InvalidInput):
+    code = "invalid_mapping"
+
+
+class NotFound(CxLensError):
+    code = "not_found"
+    http_status = 404
+    exit_code = 3
+
+
+class Conflict(CxLensError):
+    code = "conflict"
+    http_status = 409
+    exit_code = 4
+
+
+class PermissionDenied(CxLensError):
+    code = "permission_denied"
+    http_status = 403
+    exit_code = 5
+
+
+class ImportFailed(CxLensError):
+    """The input as a whole cannot be imported (unreadable, wrong encoding, --strict with bad rows)."""
+
+    code = "import_failed"
+    http_status = 422
+    exit_code = 6
+
+
+class WorkspaceError(CxLensError):
+    code = "workspace_error"
+    http_status = 503
+    exit_code = 7
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process (usually ``cxlens serve``) holds the workspace file."""
+
+    code = "workspace_busy"

@@ -1,0 +1,131 @@
+"""Staged text -> ``_cand``: typed values, normalised identities and one rejection reason per bad
+row, in a single set-based statement (plus a second pass for the few phones SQL cannot read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+
+from cxlens.customers.model import normalize_phones
+from cxlens.ingest.base import EntitySpec
+from cxlens.ingest.coerce import Plan, field_expr, identity_expr, required_reason, scale_checks
+from cxlens.ingest.options import ImportOptions
+from cxlens.storage.dialects import quote_ident, quote_literal
+from cxlens.storage.store import Session
+
+CAND = "_cand"
+
+
+def build_candidates(
+    s: Session, *, spec: EntitySpec, staged: str, plan: Plan, options: ImportOptions
+) -> None:
+    """Create ``_cand(_row, _line, <fields>, <identities>, _hash, _err_col, _err_reason)``."""
+    d = s.dialect
+    values: dict[str, str] = {}
+    checks: list[tuple[str, str]] = []  # (reason expression, source column) in check order
+    for field in spec.fields:
+        raw = _raw(plan, field.name)
+        value, reason = field_expr(field, raw, d=d, tz=options.tz)
+        values[field.name] = value
+        column = plan.sources.get(field.name, field.name)
+        checks.append((reason, column))
+        if field.required:
+            checks.append((required_reason(field, value), column))
+    for name in plan.identities:
+        value, reason = identity_expr(name, _raw(plan, name), d=d)
+        values[name] = value
+        checks.append((reason, plan.sources[name]))
+    values["source"] = f"coalesce({values['source']}, {quote_literal(options.source)})"
+    _add_extras(plan, spec, values, d.json_object_from)
+    if spec.name == "responses":
+        values["scale_min"], values["scale_max"], reason = scale_checks(plan, values)
+        checks.append((reason, plan.sources.get("score", "score")))
+    if spec.needs_customer:
+        checks.append((_no_identity(plan), ", ".join(plan.sources[i] for i in plan.identities)))
+    values["_hash"] = _row_hash(plan, d.md5)
+    _create(s, staged, values, checks)
+    if "phone" in plan.identities:
+        _finish_phones(s, plan, options)
+
+
+def _raw(plan: Plan, name: str) -> str:
+    if name in plan.sources:
+        return f"NULLIF(trim({quote_ident(plan.sources[name])}), '')"
+    if name in plan.constants:
+        return quote_literal(plan.constants[name])
+    return "CAST(NULL AS VARCHAR)"
+
+
+def _add_extras(
+    plan: Plan, spec: EntitySpec, values: dict[str, str], json_object_from: Callable[[list[tuple[str, str]]], str]
+) -> None:
+    if not spec.extras_field or not plan.extras:
+        return
+    pairs = [(c, _json_value(f"NULLIF(trim({quote_ident(c)}), '')")) for c in plan.extras]
+    extras = json_object_from(pairs)
+    own = values[spec.extras_field]
+    values[spec.extras_field] = (
+        f"CASE WHEN {own} IS NULL THEN {extras} ELSE json_merge_patch({extras}, {own}) END"
+    )
+
+
+def _json_value(raw: str) -> str:
+    """Nested objects and arrays (JSON Lines) stay structured; everything else is a JSON string."""
+    nested = f"(starts_with({raw}, '{{') OR starts_with({raw}, '[')) AND json_valid({raw})"
+    return f"CASE WHEN {nested} THEN CAST({raw} AS JSON) ELSE to_json({raw}) END"
+
+
+def _no_identity(plan: Plan) -> str:
+    present = " OR ".join(f"{_raw(plan, i)} IS NOT NULL" for i in plan.identities)
+    return (
+        f"CASE WHEN NOT ({present}) THEN 'no identity: the row needs one of {', '.join(plan.identities)}' END"
+    )
+
+
+def _row_hash(plan: Plan, md5: Callable[[str], str]) -> str:
+    """A content hash of the mapped source columns: the default idempotency key, independent of
+    the row's position so a reordered re-import is still a no-op."""
+    columns = sorted(set(plan.sources.values()) | set(plan.extras))
+    parts = ", ".join(f"coalesce({quote_ident(c)}, '')" for c in columns)
+    return "'h:' || " + md5(f"concat_ws(chr(31), {parts})")
+
+
+def _create(s: Session, staged: str, values: dict[str, str], checks: list[tuple[str, str]]) -> None:
+    inner = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in values.items())
+    reasons = ", ".join(f"{expr} AS _r{i}" for i, (expr, _) in enumerate(checks))
+    names = ", ".join(quote_ident(n) for n in values)
+    reason = "coalesce(" + ", ".join(f"_r{i}" for i in range(len(checks))) + ")"
+    column = (
+        "CASE "
+        + " ".join(f"WHEN _r{i} IS NOT NULL THEN {quote_literal(col)}" for i, (_, col) in enumerate(checks))
+        + " END"
+    )
+    s.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CAND} AS SELECT _row, _line, {names}, "
+        f"{column} AS _err_col, {reason} AS _err_reason "
+        f"FROM (SELECT _row, _line, {inner}, {reasons} FROM {quote_ident(staged)})"
+    )
+
+
+def _finish_phones(s: Session, plan: Plan, options: ImportOptions) -> None:
+    """Phones SQL could not read as E.164 are parsed by ``phonenumbers`` once per distinct value."""
+    source_col = quote_ident(plan.sources["phone"])
+    pending = s.fetch_arrow(
+        f"SELECT DISTINCT trim(s.{source_col}) AS raw FROM {quote_ident('_staged')} s "
+        f"JOIN {CAND} c USING (_row) WHERE c.phone IS NULL AND NULLIF(trim(s.{source_col}), '') IS NOT NULL"
+    )
+    if pending.num_rows == 0:
+        return
+    raws = pending.column("raw").to_pylist()
+    table = pa.table({"raw": raws, "e164": normalize_phones(raws, region=options.phone_region)})
+    s.put_arrow("_phones", table)
+    s.execute(
+        f"UPDATE {CAND} SET phone = p.e164, "
+        f"_err_col = CASE WHEN p.e164 IS NULL AND _err_reason IS NULL THEN {quote_literal(plan.sources['phone'])} ELSE _err_col END, "
+        "_err_reason = coalesce(_err_reason, CASE WHEN p.e164 IS NULL THEN 'phone: ' || p.raw || "
+        "' is not a phone number (write +<country code><number>, or set CXLENS_DEFAULT_PHONE_REGION)' END) "
+        f"FROM {quote_ident('_staged')} st JOIN _phones p ON p.raw = trim(st.{source_col}) "
+        f"WHERE st._row = {CAND}._row AND {CAND}.phone IS NULL"
+    )
+    s.drop_temp("_phones")

@@ -1,0 +1,103 @@
+"""Writing one chunk of candidate rows: deduplicate, resolve customers, insert or update.
+
+Each loader runs inside one unit of work, so a chunk is committed whole or not at all; the
+idempotency checks make the next run skip what an earlier, interrupted run committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cxlens.customers.identity import resolve_customers
+from cxlens.ingest.base import EntitySpec
+from cxlens.ingest.candidates import CAND
+from cxlens.storage.dialects import quote_ident
+from cxlens.storage.store import Session
+
+CHUNK = "_chunk"
+
+
+@dataclass
+class ChunkResult:
+    imported: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    customers_created: int = 0
+    conflicts: int = 0
+    merges: int = 0
+    late_rejects: int = 0  # rows found unusable only while loading (e.g. an unknown case)
+
+
+def take_chunk(s: Session, start: int, stop: int) -> None:
+    s.execute(
+        f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS SELECT * FROM {CAND} "
+        "WHERE _row >= ? AND _row < ? AND _err_reason IS NULL",
+        [start, stop],
+    )
+
+
+def drop_keyed_duplicates(s: Session, *, table: str, key: str) -> int:
+    """Remove chunk rows whose (source, key) is already stored or repeats earlier in the file."""
+    keyed = f"coalesce({CHUNK}.{key}, {CHUNK}._hash)" if key == "idempotency_key" else f"{CHUNK}.{key}"
+    removed = s.fetch_value(
+        f"DELETE FROM {CHUNK} WHERE _row IN ("
+        f"  SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY source, {keyed} ORDER BY _row) AS n "
+        f"  FROM {CHUNK}) WHERE n > 1"
+        f") OR EXISTS (SELECT 1 FROM {quote_ident(table)} t WHERE t.source = {CHUNK}.source AND t.{key} = {keyed})"
+    )
+    return int(removed or 0)
+
+
+def resolve(s: Session, spec: EntitySpec, identities: tuple[str, ...], result: ChunkResult) -> None:
+    source = s.fetch_value(f"SELECT min(source) FROM {CHUNK}") or "import"
+    resolution = resolve_customers(s, rows=CHUNK, identities=identities, source=str(source))
+    result.customers_created += resolution.customers_created
+    result.conflicts += resolution.conflicts
+    result.merges += resolution.merges
+
+
+def touch_customers(s: Session, time_column: str) -> None:
+    """Keep first/last seen current for the customers this chunk touched."""
+    s.execute(
+        "UPDATE customers SET first_seen_at = CASE WHEN first_seen_at IS NULL OR t.first < first_seen_at "
+        "THEN t.first ELSE first_seen_at END, last_seen_at = CASE WHEN last_seen_at IS NULL OR "
+        "t.last > last_seen_at THEN t.last ELSE last_seen_at END "
+        f"FROM (SELECT rc.customer_key, min(c.{time_column}) AS first, max(c.{time_column}) AS last "
+        f"FROM {CHUNK} c JOIN _row_customer rc USING (_row) GROUP BY rc.customer_key) t "
+        "WHERE customers.customer_key = t.customer_key"
+    )
+
+
+def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="interactions", key="idempotency_key"))
+    resolve(s, spec, identities, result)
+    d = s.dialect
+    result.imported = int(
+        s.fetch_value(
+            "INSERT INTO interactions SELECT "
+            f"'int_' || {d.random_hex(24)}, rc.customer_key, c.occurred_at, coalesce(c.received_at, now()), "
+            "c.channel, c.name, c.stage, c.source, c.properties, coalesce(c.idempotency_key, c._hash) "
+            f"FROM {CHUNK} c JOIN _row_customer rc USING (_row)"
+        )
+        or 0
+    )
+    touch_customers(s, "occurred_at")
+    return result
+
+
+def load_responses(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="responses", key="idempotency_key"))
+    resolve(s, spec, identities, result)
+    d = s.dialect
+    result.imported = int(
+        s.fetch_value(
+            "INSERT INTO responses SELECT "
+            f"'rsp_' || {d.random_hex(24)}, rc.customer_key, c.metric, c.scale_min, c.scale_max, c.score, "
+            "c.comment, c.touchpoint, c.channel, c.survey, k.case_key, c.answered_at, c.source, c.properties, "
+            f"coalesce(c.idempotency_key, c._hash) FROM {CHUNK} c JOIN _row_customer rc USING (_row) "
+            "LEFT JOIN cases k ON k.source = c.source AND k.external_id = c.case_external_id"
+        )
+        or 0
+    )
+    touch_customers(s, "answered_at")
+    return result

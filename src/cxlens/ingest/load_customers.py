@@ -1,0 +1,49 @@
+"""Loading customer profiles: resolve each row to its customer, then fill the profile with the
+row's non-empty values (the file's last row for a customer wins)."""
+
+from __future__ import annotations
+
+from cxlens.ingest.base import EntitySpec
+from cxlens.ingest.load import CHUNK, ChunkResult, resolve
+from cxlens.storage.store import Session
+
+_PROFILE = ("name", "segment", "value", "signed_up_at", "churned_at", "churn_reason")
+
+
+def load_customers(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+    result = ChunkResult()
+    resolve(s, spec, identities, result)
+    email = "c.email" if "email" in identities else "NULL"
+    phone = "c.phone" if "phone" in identities else "NULL"
+    picked = ", ".join(f"c.{f}" for f in _PROFILE)
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM ("
+        f"SELECT rc.customer_key, {picked}, c.attributes, {email} AS email, {phone} AS phone, "
+        "row_number() OVER (PARTITION BY rc.customer_key ORDER BY c._row DESC) AS n "
+        f"FROM {CHUNK} c JOIN _row_customer rc USING (_row)) WHERE n = 1"
+    )
+    profile = (*_PROFILE, "email", "phone")
+    changed = " OR ".join(f"(p.{f} IS NOT NULL AND p.{f} IS DISTINCT FROM k.{f})" for f in profile)
+    changed += " OR (p.attributes IS NOT NULL AND json_merge_patch(coalesce(k.attributes, '{}'), p.attributes) IS DISTINCT FROM k.attributes)"
+    created = "SELECT customer_key FROM _new_customers" if result.customers_created else "SELECT NULL"
+    counts = (
+        s.fetch_one(
+            "SELECT count(*) FILTER (WHERE p.customer_key IN (" + created + ")) AS created, "
+            f"count(*) FILTER (WHERE p.customer_key NOT IN ({created}) AND ({changed})) AS updated, "
+            f"count(*) FILTER (WHERE p.customer_key NOT IN ({created}) AND NOT ({changed})) AS unchanged "
+            "FROM _profile p JOIN customers k USING (customer_key)"
+        )
+        or {}
+    )
+    assignments = ", ".join(f"{f} = coalesce(p.{f}, customers.{f})" for f in profile)
+    s.execute(
+        f"UPDATE customers SET {assignments}, attributes = CASE WHEN p.attributes IS NULL THEN "
+        "customers.attributes ELSE json_merge_patch(coalesce(customers.attributes, '{}'), p.attributes) END, "
+        "updated_at = now() FROM _profile p WHERE customers.customer_key = p.customer_key"
+    )
+    result.imported = int(counts.get("created") or 0)
+    result.updated = int(counts.get("updated") or 0)
+    total = int(s.fetch_value(f"SELECT count(*) FROM {CHUNK}"))
+    result.duplicates = total - result.imported - result.updated
+    s.drop_temp("_profile", "_new_customers")
+    return result

@@ -1,0 +1,1 @@
+"""Interactions: the touchpoint stream, and the unified customer timeline."""

@@ -1,0 +1,58 @@
+"""The unified timeline: interactions, responses, cases and case events of every profile merged
+into a customer, newest first, keyset-paged."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from cxlens.core.paging import Page
+from cxlens.customers.queries import decode_cursor, encode_cursor, member_keys
+from cxlens.storage.store import Session
+
+_ITEMS = """
+SELECT occurred_at AS at, interaction_id AS id, 'interaction' AS type, channel, name AS title,
+       stage, source, NULL AS metric, NULL AS score, NULL AS text, NULL AS case_id,
+       CAST(properties AS VARCHAR) AS detail
+FROM interactions WHERE customer_key IN ({keys})
+UNION ALL
+SELECT answered_at, response_id, 'response', channel, coalesce(survey, metric), NULL, source, metric,
+       score, comment, (SELECT case_id FROM cases k WHERE k.case_key = r.case_key), touchpoint
+FROM responses r WHERE customer_key IN ({keys})
+UNION ALL
+SELECT created_at, case_id, 'case', channel, subject, NULL, source, NULL, satisfaction,
+       NULL, case_id, status || coalesce(' · ' || team, '')
+FROM cases WHERE customer_key IN ({keys})
+UNION ALL
+SELECT e.occurred_at, e.event_id, 'case_' || e.kind, coalesce(e.channel, k.channel),
+       CASE e.kind WHEN 'message' THEN coalesce(e.direction, '') || ' message'
+                   WHEN 'handoff' THEN 'handoff ' || coalesce(e.from_value, '?') || ' -> ' || coalesce(e.to_value, '?')
+                   ELSE e.kind || ' ' || coalesce(e.from_value || ' -> ', '') || coalesce(e.to_value, '') END,
+       NULL, e.source, NULL, NULL, e.body, k.case_id, e.author
+FROM case_events e JOIN cases k USING (case_key) WHERE k.customer_key IN ({keys})
+"""
+
+
+def get_timeline(
+    s: Session, canonical_key: int, *, before: str | None = None, limit: int = 50
+) -> Page[dict[str, Any]]:
+    keys = ", ".join(str(int(k)) for k in member_keys(s, canonical_key))
+    params: list[Any] = []
+    where = ""
+    if before:
+        at, item_id = decode_cursor(before)
+        where = "WHERE (at < ? OR (at = ? AND id < ?))"
+        params = [at, at, item_id]
+    rows = s.fetch_all(
+        f"SELECT * FROM ({_ITEMS.format(keys=keys)}) {where} ORDER BY at DESC, id DESC LIMIT ?",
+        [*params, limit + 1],
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(_as_datetime(rows[-1]["at"]), rows[-1]["id"]) if more and rows else None
+    return Page(items=rows, next_cursor=cursor)
+
+
+def _as_datetime(value: Any) -> datetime:
+    assert isinstance(value, datetime)
+    return value

@@ -1,0 +1,76 @@
+"""The storage contract the product rings depend on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import pyarrow as pa
+
+from cxlens.core.events import DomainEvent
+from cxlens.storage.dialects import Dialect
+
+Params = Sequence[Any] | Mapping[str, Any] | None
+FileFormat = Literal["csv", "jsonl", "parquet"]
+
+
+class Session(Protocol):
+    """A connection-scoped view of the store, used for reads and by a unit of work for writes."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    def execute(self, sql: str, params: Params = None) -> None: ...
+
+    def fetch_all(self, sql: str, params: Params = None) -> list[dict[str, Any]]: ...
+
+    def fetch_one(self, sql: str, params: Params = None) -> dict[str, Any] | None: ...
+
+    def fetch_value(self, sql: str, params: Params = None) -> Any: ...
+
+    def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table: ...
+
+    def put_arrow(self, name: str, table: pa.Table) -> None:
+        """Materialise an Arrow table as a temporary table ``name`` (replacing it)."""
+        ...
+
+    def stage_file(self, name: str, path: Path, fmt: FileFormat) -> list[str]:
+        """Load a file into temporary table ``name``, every source column as text, plus ``_row``
+        (1-based record number) and ``_line`` (the physical line, or record number for Parquet);
+        returns the source column names. Records that cannot be parsed go to ``{name}_rejects``
+        (``_line``, ``column_name``, ``reason``)."""
+        ...
+
+    def drop_temp(self, *names: str) -> None: ...
+
+
+class UnitOfWork(Session, Protocol):
+    """One transaction. Domain events recorded here are published only after commit."""
+
+    def record(self, event: DomainEvent) -> None: ...
+
+
+class Store(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    def session(self) -> AbstractContextManager[Session]: ...
+
+    def unit_of_work(self, session: Session | None = None) -> AbstractContextManager[UnitOfWork]:
+        """A transaction; on ``session``'s connection when given, so its temp tables stay visible."""
+        ...
+
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
+    """Half-open ``[start, stop)`` ranges of 1-based row numbers covering ``1..total``."""
+    start = 1
+    while start <= total:
+        stop = min(start + size, total + 1)
+        yield start, stop
+        start = stop

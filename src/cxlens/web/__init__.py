@@ -1,0 +1,1 @@
+"""Ways in over HTTP: the JSON API (and, later, the HTML pages)."""
