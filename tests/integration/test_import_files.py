@@ -7,12 +7,12 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from tests.factories import interaction, write_csv, write_jsonl
 
 from cxlens.errors import ImportFailed, MappingError, UnknownFormat
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_file
 from cxlens.storage.duckdb_store import DuckDBStore
-from tests.factories import interaction, write_csv, write_jsonl
 
 
 def count(store: DuckDBStore, table: str) -> int:
@@ -37,7 +37,9 @@ def test_jsonl_keeps_unknown_keys_as_properties(store: DuckDBStore, tmp_path: Pa
     path = write_jsonl(tmp_path / "i.jsonl", rows)
     assert import_file(store, "interactions", path, options=ImportOptions()).imported == 1
     with store.session() as s:
-        props = s.fetch_value("SELECT properties->>'$.coupon' || ':' || (properties->'$.order'->>'$.id') FROM interactions")
+        props = s.fetch_value(
+            "SELECT properties->>'$.coupon' || ':' || (properties->'$.order'->>'$.id') FROM interactions"
+        )
     assert props == "SPRING:7"
 
 
@@ -45,7 +47,12 @@ def test_parquet_with_naive_timestamps_needs_tz(store: DuckDBStore, tmp_path: Pa
     from datetime import datetime
 
     table = pa.table(
-        {"email": ["A@Example.com"], "occurred_at": [datetime(2024, 1, 1, 12, 0)], "channel": ["store"], "name": ["visit"]}
+        {
+            "email": ["A@Example.com"],
+            "occurred_at": [datetime(2024, 1, 1, 12, 0)],
+            "channel": ["store"],
+            "name": ["visit"],
+        }
     )
     path = tmp_path / "i.parquet"
     pq.write_table(table, path)
@@ -55,7 +62,9 @@ def test_parquet_with_naive_timestamps_needs_tz(store: DuckDBStore, tmp_path: Pa
     report = import_file(store, "interactions", path, options=ImportOptions(tz="Europe/Paris"))
     assert report.imported == 1
     with store.session() as s:
-        row = s.fetch_one("SELECT occurred_at, x.value FROM interactions JOIN identities x USING (customer_key)")
+        row = s.fetch_one(
+            "SELECT occurred_at, x.value FROM interactions JOIN identities x USING (customer_key)"
+        )
     assert row is not None
     assert row["occurred_at"].isoformat() == "2024-01-01T11:00:00+00:00"
     assert row["value"] == "a@example.com"
@@ -136,8 +145,14 @@ def test_responses_scores_are_checked_against_the_scale(store: DuckDBStore, tmp_
 
 
 def test_cases_are_upserted_by_external_id(store: DuckDBStore, tmp_path: Path) -> None:
-    case = {"email": "a@x.com", "external_id": "T-1", "channel": "email", "status": "open",
-            "created_at": "2024-01-01T09:00:00Z", "team": "Tier 1"}
+    case = {
+        "email": "a@x.com",
+        "external_id": "T-1",
+        "channel": "email",
+        "status": "open",
+        "created_at": "2024-01-01T09:00:00Z",
+        "team": "Tier 1",
+    }
     path = write_csv(tmp_path / "c.csv", [case])
     assert import_file(store, "cases", path, options=ImportOptions()).imported == 1
     assert import_file(store, "cases", path, options=ImportOptions()).duplicates == 1
@@ -149,10 +164,22 @@ def test_cases_are_upserted_by_external_id(store: DuckDBStore, tmp_path: Path) -
 
 
 def test_case_events_need_a_known_case(store: DuckDBStore, tmp_path: Path) -> None:
-    case = {"user_id": "u1", "external_id": "T-1", "channel": "chat", "status": "new", "created_at": "2024-01-01T09:00:00Z"}
+    case = {
+        "user_id": "u1",
+        "external_id": "T-1",
+        "channel": "chat",
+        "status": "new",
+        "created_at": "2024-01-01T09:00:00Z",
+    }
     import_file(store, "cases", write_csv(tmp_path / "c.csv", [case]), options=ImportOptions())
     events = [
-        {"case_external_id": "T-1", "occurred_at": "2024-01-01T09:00:00Z", "kind": "message", "direction": "inbound", "body": "hi"},
+        {
+            "case_external_id": "T-1",
+            "occurred_at": "2024-01-01T09:00:00Z",
+            "kind": "message",
+            "direction": "inbound",
+            "body": "hi",
+        },
         {"case_external_id": "T-404", "occurred_at": "2024-01-01T09:00:00Z", "kind": "message", "body": "?"},
     ]
     report = import_file(store, "case_events", write_csv(tmp_path / "e.csv", events), options=ImportOptions())
@@ -190,8 +217,12 @@ def test_national_phone_without_region_is_rejected(store: DuckDBStore, tmp_path:
     [
         ("empty.csv", b"", ImportFailed, "is empty"),
         ("data.xlsx", b"x", UnknownFormat, "Cannot tell the format"),
-        ("latin.csv", "user_id,name,occurred_at,channel\nu1,Caf\xe9,2024-01-01T00:00:00Z,web\n".encode("latin-1"),
-         ImportFailed, "not valid UTF-8"),
+        (
+            "latin.csv",
+            "user_id,name,occurred_at,channel\nu1,Caf\xe9,2024-01-01T00:00:00Z,web\n".encode("latin-1"),
+            ImportFailed,
+            "not valid UTF-8",
+        ),
         ("cols.csv", b"foo,bar\n1,2\n", ImportFailed, "lacks required column"),
     ],
 )

@@ -29,9 +29,13 @@ def main() -> None:
     try:
         app()
     except CxLensError as error:
+        from rich.markup import escape
+
         from cxlens.cli.output import err_console
 
-        err_console.print(f"[bold red]error:[/bold red] {error.message}", markup=True, highlight=False)
+        err_console.print(
+            f"[bold red]error:[/bold red] {escape(error.message)}", highlight=False, soft_wrap=True
+        )
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -41,8 +45,10 @@ def main() -> None:
         from cxlens.cli.output import err_console
 
         err_console.print(
-            f"[bold red]internal error:[/bold red] {type(error).__name__}: {error}. "
+            f"internal error: {type(error).__name__}: {error}. "
             "Run again with CXLENS_DEBUG=1 for details, and please report it.",
             highlight=False,
+            markup=False,
+            soft_wrap=True,
         )
         sys.exit(1)

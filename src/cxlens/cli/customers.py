@@ -55,7 +55,7 @@ def show(
 def _timeline_row(item: dict[str, Any]) -> dict[str, Any]:
     score = "" if item["score"] is None else f"{item['metric'] or ''} {item['score']:g}".strip()
     return {
-        "when": item["at"],
+        "when": item["occurred_at"],
         "type": item["type"],
         "channel": item["channel"],
         "what": item["title"],

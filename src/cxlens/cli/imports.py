@@ -85,6 +85,15 @@ def show_report(report: ImportReport, fmt: OutputFormat) -> None:
         )
 
 
+def exit_for(report: ImportReport) -> None:
+    """Good rows are kept, but a script must notice that some were rejected: exit code 6."""
+    if report.rejected_count:
+        err_console.print(
+            f"{report.rejected_count} row(s) rejected; the other rows were imported.", highlight=False
+        )
+        raise typer.Exit(ImportFailed.exit_code)
+
+
 def _import_entity(entity: str) -> None:
     def command(
         file: Path = typer.Argument(..., help="CSV, JSON Lines or Parquet file (gzip accepted)."),
@@ -121,6 +130,7 @@ def _import_entity(entity: str) -> None:
         finally:
             store.close()
         show_report(report, fmt)
+        exit_for(report)
 
     command.__doc__ = f"Import {entity.replace('_', ' ')} from FILE."
     app.command(entity.replace("_", "-"))(command)

@@ -10,7 +10,6 @@ from cxlens.bootstrap import open_store
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
-from cxlens.demo.build import build_demo, reset_demo_file, workspace_kind
 from cxlens.storage.duckdb_store import DuckDBStore
 
 DEMO_DB = Path("cxlens-demo.duckdb")
@@ -44,6 +43,8 @@ def _with_address(settings: Settings, host: str | None, port: int | None) -> Set
 
 
 def _is_demo(path: Path) -> bool:
+    from cxlens.demo.build import workspace_kind
+
     store = DuckDBStore(str(path))
     try:
         return workspace_kind(store) == "demo"
@@ -61,6 +62,8 @@ def demo(
     port: int | None = typer.Option(None, "--port"),
 ) -> None:
     """Build a realistic, seeded demo company and serve it on http://127.0.0.1:8000."""
+    from cxlens.demo.build import build_demo, reset_demo_file
+
     path = db or DEMO_DB
     settings = _with_address(settings_for(path), host, port)
     reset_demo_file(path, is_demo=_is_demo)

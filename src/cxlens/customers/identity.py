@@ -133,6 +133,14 @@ def _assign_identities(s: Session, source: str) -> None:
         "GROUP BY kind, value",
         [source],
     )
+    # A profile without a contact email/phone takes the first one it is known by.
+    for kind in ("email", "phone"):
+        s.execute(
+            f"UPDATE customers SET {kind} = x.value FROM (SELECT x.customer_key, min(x.value) AS value "
+            "FROM identities x JOIN _new_ids n ON n.kind = x.kind AND n.value = x.value "
+            f"WHERE x.kind = '{kind}' GROUP BY x.customer_key) x "
+            f"WHERE customers.customer_key = x.customer_key AND customers.{kind} IS NULL"
+        )
 
 
 def _record_conflicts(s: Session, source: str) -> tuple[int, int]:

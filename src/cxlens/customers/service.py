@@ -44,9 +44,8 @@ def unmerge(uow: UnitOfWork, *, merge_id: str, actor: str) -> dict[str, Any]:
         "SELECT min(m2.merge_id) FROM merge_members mm JOIN customers c USING (customer_key) "
         "JOIN merge_members m2 ON m2.customer_key = c.customer_key AND m2.merge_id <> mm.merge_id "
         "JOIN merges later ON later.merge_id = m2.merge_id AND later.undone_at IS NULL "
-        "AND later.merged_at > (SELECT merged_at FROM merges WHERE merge_id = ?) "
         "WHERE mm.merge_id = ? AND c.canonical_key <> ?",
-        [merge_id, merge_id, merge["winner_key"]],
+        [merge_id, merge["winner_key"]],
     )
     if later is not None:
         raise Conflict(f"Merge {merge_id} was followed by merge {later}; undo that one first.")

@@ -11,7 +11,7 @@ from cxlens.customers.queries import decode_cursor, encode_cursor, member_keys
 from cxlens.storage.store import Session
 
 _ITEMS = """
-SELECT occurred_at AS at, interaction_id AS id, 'interaction' AS type, channel, name AS title,
+SELECT occurred_at, interaction_id AS id, 'interaction' AS type, channel, name AS title,
        stage, source, NULL AS metric, NULL AS score, NULL AS text, NULL AS case_id,
        CAST(properties AS VARCHAR) AS detail
 FROM interactions WHERE customer_key IN ({keys})
@@ -41,15 +41,15 @@ def get_timeline(
     where = ""
     if before:
         at, item_id = decode_cursor(before)
-        where = "WHERE (at < ? OR (at = ? AND id < ?))"
+        where = "WHERE (occurred_at < ? OR (occurred_at = ? AND id < ?))"
         params = [at, at, item_id]
     rows = s.fetch_all(
-        f"SELECT * FROM ({_ITEMS.format(keys=keys)}) {where} ORDER BY at DESC, id DESC LIMIT ?",
+        f"SELECT * FROM ({_ITEMS.format(keys=keys)}) {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
         [*params, limit + 1],
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = encode_cursor(_as_datetime(rows[-1]["at"]), rows[-1]["id"]) if more and rows else None
+    cursor = encode_cursor(_as_datetime(rows[-1]["occurred_at"]), rows[-1]["id"]) if more and rows else None
     return Page(items=rows, next_cursor=cursor)
 
 

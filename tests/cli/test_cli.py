@@ -1,0 +1,145 @@
+"""The real ``cxlens`` command in subprocesses: reports, exit codes, no tracebacks, the server
+holding the workspace, and a kill -9 in the middle of an import."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.factories import interaction, write_csv
+
+from cxlens.bootstrap import open_store
+from cxlens.config import Settings
+
+CXLENS = [sys.executable, "-m", "cxlens"]
+
+
+def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CXLENS, *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_init_import_show_search(tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    assert run("init", db=db).returncode == 0
+    rows = [
+        {**interaction("u1", name="order_placed"), "email": "ana@x.com"},
+        interaction("u2", channel="fax"),
+    ]
+    done = run("import", "interactions", str(write_csv(tmp_path / "i.csv", rows)), "--format", "json", db=db)
+    assert done.returncode == 6, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["imported"], report["rejected_count"]) == (1, 1)
+    assert report["rejected"][0]["line"] == 3 and report["rejected"][0]["column"] == "channel"
+    shown = json.loads(run("customers", "show", "ana@x.com", "--format", "json", db=db).stdout)
+    assert [i["title"] for i in shown["timeline"]] == ["order_placed"]
+    found = run("customers", "search", "ana", "--format", "csv", db=db)
+    assert found.returncode == 0 and "ana@x.com" in found.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("import", "interactions", "/no/such/file.csv"), 6, "does not exist"),
+        (("import", "sessions", "x.csv"), 2, "No such command"),
+        (("customers", "show", "nobody"), 3, "No customer matches"),
+        (("customers", "unmerge", "mrg_nope"), 3, "No merge"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(
+    tmp_path: Path, args: tuple[str, ...], code: int, message: str
+) -> None:
+    result = run(*args, db=tmp_path / "ws.duckdb")
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_answers_over_http_and_other_commands_are_told_plainly(tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    run("import", "interactions", str(write_csv(tmp_path / "i.csv", [interaction("u1")])), db=db)
+    port = free_port()
+    server = subprocess.Popen(
+        [*CXLENS, "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        hits = httpx.get(f"{base}/api/customers", params={"q": "u1"}).json()["items"]
+        assert len(hits) == 1
+        busy = run("customers", "show", "u1", db=db)
+        assert busy.returncode == 7
+        assert "in use by another cxlens process" in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_import_then_rerun_gives_exact_counts(tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    rows = [
+        interaction(f"u{i % 5000}", name=f"e{i}", occurred_at=f"2024-01-01T00:00:{i % 60:02d}Z")
+        for i in range(200_000)
+    ]
+    path = write_csv(tmp_path / "big.csv", rows)
+    env = {**os.environ, "CXLENS_IMPORT_CHUNK_ROWS": "10000"}
+    victim = subprocess.Popen(
+        [*CXLENS, "import", "interactions", str(path), "--db", str(db)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(3.0)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    assert victim.returncode == -signal.SIGKILL, "the import finished before it could be killed"
+    again = run(
+        "import",
+        "interactions",
+        str(path),
+        "--format",
+        "json",
+        db=db,
+        env={"CXLENS_IMPORT_CHUNK_ROWS": "10000"},
+    )
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["imported"] + report["duplicates"] == 200_000
+    final = run("import", "interactions", str(path), "--format", "json", db=db)
+    assert json.loads(final.stdout)["imported"] == 0
+    store = open_store(Settings(db=db))
+    with store.session() as session:
+        counts = session.fetch_one(
+            "SELECT count(*) AS n, count(DISTINCT idempotency_key) AS keys, "
+            "(SELECT count(*) FROM customers) AS customers FROM interactions"
+        )
+    store.close()
+    assert counts == {"n": 200_000, "keys": 200_000, "customers": 5000}
