@@ -42,3 +42,24 @@ class Settings(BaseSettings):
         "a `+country` prefix; without it such numbers are rejected.",
     )
     page_size: int = Field(default=50, ge=1, le=1000, description="Default page size of lists.")
+
+
+def settings_reference() -> str:
+    """docs/configuration.md, generated from the fields above (``python -m cxlens.config``)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Generated from `cxlens.config.Settings` by `python -m cxlens.config > docs/configuration.md`;",
+        "a test fails when this file and the code disagree. Every setting is an environment variable.",
+        "",
+        "| variable | default | description |",
+        "|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else f"`{field.default}`"
+        lines.append(f"| `CXLENS_{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_reference(), end="")

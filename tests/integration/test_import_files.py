@@ -49,7 +49,7 @@ def test_parquet_with_naive_timestamps_needs_tz(store: DuckDBStore, tmp_path: Pa
     table = pa.table(
         {
             "email": ["A@Example.com"],
-            "occurred_at": [datetime(2024, 1, 1, 12, 0)],
+            "occurred_at": [datetime(2024, 1, 1, 12, 0)],  # noqa: DTZ001 - a naive timestamp is the point
             "channel": ["store"],
             "name": ["visit"],
         }

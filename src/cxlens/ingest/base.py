@@ -239,6 +239,7 @@ class ImportReport:
     merges: int = 0
     chunks_committed: int = 0
     strict: bool = False
+    per_entity: dict[str, dict[str, Any]] = field(default_factory=dict)  # adapters: one report each
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -253,6 +254,7 @@ class ImportReport:
             "customers_created": self.customers_created,
             "identity_conflicts": self.identity_conflicts,
             "merges": self.merges,
+            **({"per_entity": self.per_entity} if self.per_entity else {}),
         }
 
     def add(self, other: ImportReport) -> None:
