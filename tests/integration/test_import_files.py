@@ -184,6 +184,7 @@ def test_case_events_need_a_known_case(store: DuckDBStore, tmp_path: Path) -> No
     ]
     report = import_file(store, "case_events", write_csv(tmp_path / "e.csv", events), options=ImportOptions())
     assert (report.imported, report.rejected_count) == (1, 1)
+    assert report.rejected[0].reason == "case_external_id: no case T-404 from source import"
     with store.session() as s:
         assert s.fetch_value("SELECT direction FROM case_events") == "in"
 
@@ -255,3 +256,10 @@ def test_unknown_mapping_column_is_explained(store: DuckDBStore, tmp_path: Path)
     path = write_csv(tmp_path / "i.csv", [interaction()])
     with pytest.raises(MappingError, match="does not have"):
         import_file(store, "interactions", path, options=ImportOptions(mapping={"Nope": "name"}))
+
+
+def test_unknown_customer_id_is_rejected_not_created(store: DuckDBStore, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "i.csv", [interaction("", customer_id="cus_nope")])
+    report = import_file(store, "interactions", path, options=ImportOptions())
+    assert report.rejected[0].reason == "customer_id: cus_nope is not a known customer"
+    assert count(store, "customers") == 0

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cxlens.customers.merges import merge_pairs
-from cxlens.ingest.base import identity_rank
+from cxlens.customers.model import identity_rank
 from cxlens.storage.dialects import quote_ident, quote_literal
 from cxlens.storage.store import Session
 
@@ -78,8 +78,8 @@ def _label_rows(s: Session) -> None:
         "CREATE OR REPLACE TEMP TABLE _label AS "
         "WITH k AS (SELECT _row, first(holder_key ORDER BY rank, holder_key) AS holder "
         "           FROM _known GROUP BY _row), "
-        "     u AS (SELECT _row, min(CAST(rank AS VARCHAR) || ':' || kind || ':' || value) AS own "
-        "           FROM _ids GROUP BY _row) "
+        "     u AS (SELECT _row, min(CAST(rank AS VARCHAR) || ':' || kind || ':' || value) "
+        "           FILTER (WHERE kind <> 'customer_id') AS own FROM _ids GROUP BY _row) "
         f"SELECT u._row, CASE WHEN k.holder IS NOT NULL "
         f"  THEN '{_KNOWN}' || lpad(CAST(k.holder AS VARCHAR), 19, '0') ELSE u.own END AS label, "
         "  (k.holder IS NOT NULL OR u.own LIKE '1:%') AS fixed "

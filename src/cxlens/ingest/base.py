@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cxlens.customers.model import IDENTITY_FIELDS, is_identity_field
+
+__all__ = ["IDENTITY_FIELDS", "is_identity_field"]
+
 FieldType = Literal["text", "timestamp", "number", "integer", "json", "enum"]
 
 CHANNELS = ("web", "app", "email", "phone", "chat", "social", "store", "other")
@@ -74,11 +78,6 @@ SYNONYMS: dict[str, dict[str, str]] = {
     },
 }
 
-IDENTITY_FIELDS = ("user_id", "email", "phone", "anonymous_id")
-# Lower rank = stronger evidence of who the customer is; the strongest known identity of a row
-# decides its customer (docs/data-model.md, "Identity resolution").
-IDENTITY_RANK = {"user_id": 1, "external": 2, "email": 3, "phone": 4, "social": 5, "anonymous_id": 6}
-DYNAMIC_IDENTITY_PREFIXES = ("external:", "social:")
 
 
 @dataclass(frozen=True)
@@ -205,14 +204,6 @@ ENTITIES: dict[str, EntitySpec] = {
 }
 
 METRIC_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
-
-
-def is_identity_field(name: str) -> bool:
-    return name in IDENTITY_FIELDS or name == "customer_id" or name.startswith(DYNAMIC_IDENTITY_PREFIXES)
-
-
-def identity_rank(kind: str) -> int:
-    return IDENTITY_RANK[kind.split(":", 1)[0]]
 
 
 @dataclass(frozen=True)

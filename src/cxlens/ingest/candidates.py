@@ -47,6 +47,7 @@ def build_candidates(
     _create(s, staged, values, checks)
     if "phone" in plan.identities:
         _finish_phones(s, plan, options)
+    _check_references(s, spec, plan)
 
 
 def _raw(plan: Plan, name: str) -> str:
@@ -58,7 +59,10 @@ def _raw(plan: Plan, name: str) -> str:
 
 
 def _add_extras(
-    plan: Plan, spec: EntitySpec, values: dict[str, str], json_object_from: Callable[[list[tuple[str, str]]], str]
+    plan: Plan,
+    spec: EntitySpec,
+    values: dict[str, str],
+    json_object_from: Callable[[list[tuple[str, str]]], str],
 ) -> None:
     if not spec.extras_field or not plan.extras:
         return
@@ -129,3 +133,31 @@ def _finish_phones(s: Session, plan: Plan, options: ImportOptions) -> None:
         f"WHERE st._row = {CAND}._row AND {CAND}.phone IS NULL"
     )
     s.drop_temp("_phones")
+
+
+def _reject(s: Session, *, where: str, column: str, reason: str) -> None:
+    """Mark still-valid rows matching ``where`` as rejected with ``reason`` (a SQL expression)."""
+    s.execute(
+        f"UPDATE {CAND} SET _err_col = {quote_literal(column)}, _err_reason = {reason} "
+        f"WHERE _err_reason IS NULL AND ({where})"
+    )
+
+
+def _check_references(s: Session, spec: EntitySpec, plan: Plan) -> None:
+    """Rows that name something that does not exist: a customer id, or a case."""
+    if "customer_id" in plan.identities:
+        _reject(
+            s,
+            where=f"customer_id IS NOT NULL AND NOT EXISTS "
+            f"(SELECT 1 FROM customers k WHERE k.customer_id = {CAND}.customer_id)",
+            column=plan.sources["customer_id"],
+            reason="'customer_id: ' || customer_id || ' is not a known customer'",
+        )
+    if spec.name == "case_events":
+        _reject(
+            s,
+            where=f"NOT EXISTS (SELECT 1 FROM cases k WHERE k.source = {CAND}.source "
+            f"AND k.external_id = {CAND}.case_external_id)",
+            column=plan.sources.get("case_external_id", "case_external_id"),
+            reason="'case_external_id: no case ' || case_external_id || ' from source ' || source",
+        )

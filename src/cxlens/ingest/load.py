@@ -25,7 +25,6 @@ class ChunkResult:
     customers_created: int = 0
     conflicts: int = 0
     merges: int = 0
-    late_rejects: int = 0  # rows found unusable only while loading (e.g. an unknown case)
 
 
 def take_chunk(s: Session, start: int, stop: int) -> None:

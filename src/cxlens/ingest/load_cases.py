@@ -75,12 +75,6 @@ def _update_existing(s: Session) -> tuple[int, int]:
 
 def load_case_events(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="case_events", key="idempotency_key"))
-    s.execute(
-        "CREATE OR REPLACE TEMP TABLE _unknown_case AS SELECT c._row FROM "
-        f"{CHUNK} c LEFT JOIN cases k ON k.source = c.source AND k.external_id = c.case_external_id "
-        "WHERE k.case_key IS NULL"
-    )
-    result.late_rejects = int(s.fetch_value("SELECT count(*) FROM _unknown_case"))
     result.imported = int(
         s.fetch_value(
             f"INSERT INTO case_events SELECT 'cev_' || {s.dialect.random_hex(24)}, k.case_key, "

@@ -80,6 +80,6 @@ def detect_format(path: Path, explicit: Format | None) -> Format:
     if last not in known:
         raise UnknownFormat(
             f"Cannot tell the format of {path.name}: use a .csv, .jsonl or .parquet file "
-            "(optionally .gz), or pass --format csv|jsonl|parquet."
+            "(optionally .gz), or pass --file-format csv|jsonl|parquet."
         )
     return known[last]

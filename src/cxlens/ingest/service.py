@@ -152,4 +152,3 @@ def _fold(report: ImportReport, result: ChunkResult) -> None:
     report.customers_created += result.customers_created
     report.identity_conflicts += result.conflicts
     report.merges += result.merges
-    report.rejected_count += result.late_rejects

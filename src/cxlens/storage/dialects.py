@@ -28,7 +28,7 @@ class Dialect(Protocol):
         ...
 
     def json_object_from(self, pairs: list[tuple[str, str]]) -> str:
-        """A JSON object built from (key literal, value expression) pairs; NULL values omitted."""
+        """A JSON object built from (key literal, value expression) pairs."""
         ...
 
 
@@ -65,5 +65,4 @@ class DuckDBDialect:
         if not pairs:
             return "NULL"
         args = ", ".join(f"{quote_literal(k)}, {v}" for k, v in pairs)
-        # json_object keeps NULLs; strip them so a sparse CSV column does not bloat every row.
         return f"CAST(json_object({args}) AS JSON)"

@@ -53,7 +53,7 @@ CREATE TABLE merges (
     undone_by       VARCHAR
 );
 
-CREATE TABLE merge_members (                   -- profiles whose canonical_id a merge changed
+CREATE TABLE merge_members (                   -- profiles whose canonical_key a merge changed
     merge_id        VARCHAR NOT NULL,
     customer_key    BIGINT NOT NULL,
     previous_canonical_key BIGINT NOT NULL,
@@ -67,7 +67,7 @@ CREATE TABLE interactions (
     received_at     TIMESTAMPTZ NOT NULL,
     channel         VARCHAR NOT NULL,          -- web, app, email, phone, chat, social, store, other
     name            VARCHAR NOT NULL,
-    stage           VARCHAR,                   -- awareness, consideration, purchase, onboarding, usage, support, retention, advocacy
+    stage           VARCHAR,                   -- awareness .. advocacy (ingest/base.py STAGES), incl. fulfilment
     source          VARCHAR NOT NULL,
     properties      JSON,
     idempotency_key VARCHAR NOT NULL           -- unique per source
