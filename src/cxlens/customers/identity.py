@@ -89,6 +89,8 @@ def _label_rows(s: Session) -> None:
 
 def _propagate(s: Session) -> None:
     """Rows that share a new identity take the strongest label among them, until stable."""
+    if not s.fetch_value("SELECT count(*) FROM _label WHERE NOT fixed"):
+        return  # every row is known or carries a user id: nothing can change
     for _ in range(_MAX_ROUNDS):
         s.execute(
             "CREATE OR REPLACE TEMP TABLE _id_label AS SELECT n.kind, n.value, min(l.label) AS label "
@@ -126,21 +128,26 @@ def _create_customers(s: Session) -> int:
 
 
 def _assign_identities(s: Session, source: str) -> None:
+    # Labels map to customers one-to-one, so the strongest label names the owner deterministically.
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _assigned AS "
+        "SELECT kind, value, arg_min(rc.customer_key, l.label) AS customer_key "
+        "FROM _new_ids n JOIN _label l USING (_row) JOIN _row_customer rc USING (_row) "
+        "GROUP BY kind, value"
+    )
     s.execute(
         "INSERT INTO identities (kind, value, customer_key, source, first_seen_at) "
-        "SELECT kind, value, first(rc.customer_key ORDER BY l.label, n._row), ?, now() "
-        "FROM _new_ids n JOIN _label l USING (_row) JOIN _row_customer rc USING (_row) "
-        "GROUP BY kind, value",
+        "SELECT kind, value, customer_key, ?, now() FROM _assigned",
         [source],
     )
     # A profile without a contact email/phone takes the first one it is known by.
     for kind in ("email", "phone"):
         s.execute(
-            f"UPDATE customers SET {kind} = x.value FROM (SELECT x.customer_key, min(x.value) AS value "
-            "FROM identities x JOIN _new_ids n ON n.kind = x.kind AND n.value = x.value "
-            f"WHERE x.kind = '{kind}' GROUP BY x.customer_key) x "
-            f"WHERE customers.customer_key = x.customer_key AND customers.{kind} IS NULL"
+            f"UPDATE customers SET {kind} = a.value FROM (SELECT customer_key, min(value) AS value "
+            f"FROM _assigned WHERE kind = '{kind}' GROUP BY customer_key) a "
+            f"WHERE customers.customer_key = a.customer_key AND customers.{kind} IS NULL"
         )
+    s.drop_temp("_assigned")
 
 
 def _record_conflicts(s: Session, source: str) -> tuple[int, int]:

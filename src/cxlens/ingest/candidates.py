@@ -23,19 +23,20 @@ def build_candidates(
     """Create ``_cand(_row, _line, <fields>, <identities>, _hash, _err_col, _err_reason)``."""
     d = s.dialect
     values: dict[str, str] = {}
+    pre: dict[str, str] = {}
     checks: list[tuple[str, str]] = []  # (reason expression, source column) in check order
     for field in spec.fields:
-        raw = _raw(plan, field.name)
-        value, reason = field_expr(field, raw, d=d, tz=options.tz)
-        values[field.name] = value
-        column = plan.sources.get(field.name, field.name)
-        checks.append((reason, column))
+        coercion = field_expr(field, _raw(plan, field.name), d=d, tz=options.tz)
+        values[field.name], column = coercion.value, plan.sources.get(field.name, field.name)
+        pre.update(coercion.pre)
+        checks.append((coercion.reason, column))
         if field.required:
-            checks.append((required_reason(field, value), column))
+            checks.append((required_reason(field, coercion.value), column))
     for name in plan.identities:
-        value, reason = identity_expr(name, _raw(plan, name), d=d)
-        values[name] = value
-        checks.append((reason, plan.sources[name]))
+        coercion = identity_expr(name, _raw(plan, name), d=d)
+        values[name] = coercion.value
+        pre.update(coercion.pre)
+        checks.append((coercion.reason, plan.sources[name]))
     values["source"] = f"coalesce({values['source']}, {quote_literal(options.source)})"
     _add_extras(plan, spec, values, d.json_object_from)
     if spec.name == "responses":
@@ -44,15 +45,16 @@ def build_candidates(
     if spec.needs_customer:
         checks.append((_no_identity(plan), ", ".join(plan.sources[i] for i in plan.identities)))
     values["_hash"] = _row_hash(plan, d.md5)
-    _create(s, staged, values, checks)
+    _create(s, staged, plan, pre, values, checks)
     if "phone" in plan.identities:
         _finish_phones(s, plan, options)
     _check_references(s, spec, plan)
 
 
 def _raw(plan: Plan, name: str) -> str:
+    """The field's source text; the innermost query has already trimmed it and emptied blanks."""
     if name in plan.sources:
-        return f"NULLIF(trim({quote_ident(plan.sources[name])}), '')"
+        return quote_ident(plan.sources[name])
     if name in plan.constants:
         return quote_literal(plan.constants[name])
     return "CAST(NULL AS VARCHAR)"
@@ -66,7 +68,7 @@ def _add_extras(
 ) -> None:
     if not spec.extras_field or not plan.extras:
         return
-    pairs = [(c, _json_value(f"NULLIF(trim({quote_ident(c)}), '')")) for c in plan.extras]
+    pairs = [(c, _json_value(quote_ident(c))) for c in plan.extras]
     extras = json_object_from(pairs)
     own = values[spec.extras_field]
     values[spec.extras_field] = (
@@ -95,20 +97,27 @@ def _row_hash(plan: Plan, md5: Callable[[str], str]) -> str:
     return "'h:' || " + md5(f"concat_ws(chr(31), {parts})")
 
 
-def _create(s: Session, staged: str, values: dict[str, str], checks: list[tuple[str, str]]) -> None:
-    inner = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in values.items())
+def _create(
+    s: Session, staged: str, plan: Plan, pre: dict[str, str], values: dict[str, str], checks: list[tuple[str, str]]
+) -> None:
+    """Four nested projections, each computing its expressions once per row: trimmed text ->
+    intermediate casts -> values and reasons -> the first reason of the row."""
+    used = sorted(set(plan.sources.values()) | set(plan.extras))
+    trimmed = ", ".join(f"NULLIF(trim({quote_ident(c)}), '') AS {quote_ident(c)}" for c in used)
+    inner = f"SELECT _row, _line{', ' + trimmed if trimmed else ''} FROM {quote_ident(staged)}"
+    if pre:
+        inner = f"SELECT *, {', '.join(f'{expr} AS {name}' for name, expr in pre.items())} FROM ({inner})"
+    computed = ", ".join(f"{expr} AS {quote_ident(name)}" for name, expr in values.items())
     reasons = ", ".join(f"{expr} AS _r{i}" for i, (expr, _) in enumerate(checks))
     names = ", ".join(quote_ident(n) for n in values)
     reason = "coalesce(" + ", ".join(f"_r{i}" for i in range(len(checks))) + ")"
-    column = (
-        "CASE "
-        + " ".join(f"WHEN _r{i} IS NOT NULL THEN {quote_literal(col)}" for i, (_, col) in enumerate(checks))
-        + " END"
-    )
+    column = "CASE " + " ".join(
+        f"WHEN _r{i} IS NOT NULL THEN {quote_literal(col)}" for i, (_, col) in enumerate(checks)
+    ) + " END"
     s.execute(
         f"CREATE OR REPLACE TEMP TABLE {CAND} AS SELECT _row, _line, {names}, "
         f"{column} AS _err_col, {reason} AS _err_reason "
-        f"FROM (SELECT _row, _line, {inner}, {reasons} FROM {quote_ident(staged)})"
+        f"FROM (SELECT _row, _line, {computed}, {reasons} FROM ({inner}))"
     )
 
 

@@ -7,7 +7,7 @@ first failing check of a row becomes its rejection reason; good rows carry ``_er
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cxlens.errors import ImportFailed, MappingError
 from cxlens.ingest.base import (
@@ -19,7 +19,7 @@ from cxlens.ingest.base import (
     is_identity_field,
 )
 from cxlens.ingest.options import ImportOptions
-from cxlens.storage.dialects import Dialect, quote_literal
+from cxlens.storage.dialects import Dialect, quote_ident, quote_literal
 
 _OFFSET = r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -92,66 +92,87 @@ def _enum_expr(raw: str, spec: FieldSpec) -> str:
     return f"CASE {lowered} {whens} ELSE {lowered} END"
 
 
-def field_expr(spec: FieldSpec, raw: str, *, d: Dialect, tz: str | None) -> tuple[str, str]:
-    """(value expression, reason expression or NULL) for one field."""
-    if spec.type == "number":
-        value = d.try_cast(raw, "DOUBLE PRECISION")
-        bad = f"{raw} IS NOT NULL AND {value} IS NULL"
-        return value, _reason(bad, f"{spec.name}: ", raw, " is not a number")
-    if spec.type == "integer":
-        as_double = d.try_cast(raw, "DOUBLE PRECISION")
-        value = f"CAST(CASE WHEN {as_double} = floor({as_double}) THEN {as_double} END AS BIGINT)"
-        bad = f"{raw} IS NOT NULL AND {value} IS NULL"
-        return value, _reason(bad, f"{spec.name}: ", raw, " is not a whole number")
+@dataclass(frozen=True)
+class Coercion:
+    """How one field is read. ``pre`` are intermediate columns computed once per row in an inner
+    query (casts, regex tests); ``value`` and ``reason`` refer to them by name, so nothing is
+    evaluated twice however many checks use it."""
+
+    value: str
+    reason: str = "NULL"
+    pre: dict[str, str] = field(default_factory=dict)
+
+
+def _col(name: str, part: str) -> str:
+    return quote_ident(f"__{name}_{part}")
+
+
+def field_expr(spec: FieldSpec, raw: str, *, d: Dialect, tz: str | None) -> Coercion:
+    """Value and rejection reason of one field, from its trimmed text ``raw`` (NULL if empty)."""
+    name = spec.name
+    if spec.type in ("number", "integer"):
+        num = _col(name, "num")
+        pre = {num: d.try_cast(raw, "DOUBLE PRECISION")}
+        if spec.type == "number":
+            return Coercion(num, _reason(f"{raw} IS NOT NULL AND {num} IS NULL", f"{name}: ", raw, " is not a number"), pre)
+        value = f"CAST(CASE WHEN {num} = floor({num}) THEN {num} END AS BIGINT)"
+        bad = f"{raw} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}))"
+        return Coercion(value, _reason(bad, f"{name}: ", raw, " is not a whole number"), pre)
     if spec.type == "json":
-        value = f"CASE WHEN json_valid({raw}) THEN CAST({raw} AS JSON) END"
-        bad = f"{raw} IS NOT NULL AND NOT json_valid({raw})"
-        return value, _reason(bad, f"{spec.name}: ", raw, " is not valid JSON")
+        ok = _col(name, "valid")
+        value = f"CASE WHEN {ok} THEN CAST({raw} AS JSON) END"
+        bad = f"{raw} IS NOT NULL AND NOT {ok}"
+        return Coercion(value, _reason(bad, f"{name}: ", raw, " is not valid JSON"), {ok: f"json_valid({raw})"})
     if spec.type == "enum":
-        value = _enum_expr(raw, spec)
+        word = _col(name, "enum")
         allowed = ", ".join(quote_literal(c) for c in spec.choices)
-        bad = f"{raw} IS NOT NULL AND {value} NOT IN ({allowed})"
-        return value, _reason(bad, f"{spec.name}: ", raw, f" is not one of {', '.join(spec.choices)}")
+        bad = f"{word} IS NOT NULL AND {word} NOT IN ({allowed})"
+        reason = _reason(bad, f"{name}: ", raw, f" is not one of {', '.join(spec.choices)}")
+        return Coercion(word, reason, {word: _enum_expr(raw, spec)})
     if spec.type == "timestamp":
-        return _timestamp(spec.name, raw, d=d, tz=tz)
-    return raw, "NULL"
+        return _timestamp(name, raw, d=d, tz=tz)
+    return Coercion(raw)
 
 
-def _timestamp(name: str, raw: str, *, d: Dialect, tz: str | None) -> tuple[str, str]:
-    has_offset = d.regexp_matches(raw, _OFFSET)
-    aware = d.try_cast(raw, "TIMESTAMPTZ")
-    naive = d.try_cast(raw, "TIMESTAMP")
+def _timestamp(name: str, raw: str, *, d: Dialect, tz: str | None) -> Coercion:
+    aware, naive, offset = _col(name, "aware"), _col(name, "naive"), _col(name, "offset")
+    pre = {
+        aware: d.try_cast(raw, "TIMESTAMPTZ"),
+        naive: d.try_cast(raw, "TIMESTAMP"),
+        offset: d.regexp_matches(raw, _OFFSET),
+    }
     if tz:
-        value = f"CASE WHEN {has_offset} THEN {aware} ELSE {d.at_time_zone(naive, quote_literal(tz))} END"
+        value = f"CASE WHEN {offset} THEN {aware} ELSE {d.at_time_zone(naive, quote_literal(tz))} END"
         no_zone = "FALSE"
     else:
-        value = f"CASE WHEN {has_offset} THEN {aware} END"
-        no_zone = f"{raw} IS NOT NULL AND NOT {has_offset} AND {naive} IS NOT NULL"
-    unreadable = f"{raw} IS NOT NULL AND {aware} IS NULL AND {naive} IS NULL"
+        value = f"CASE WHEN {offset} THEN {aware} END"
+        no_zone = f"NOT {offset} AND {naive} IS NOT NULL"
     reason = (
-        f"CASE WHEN {unreadable} THEN {quote_literal(name + ': ')} || {raw} || ' is not a date/time' "
+        f"CASE WHEN {raw} IS NOT NULL AND {aware} IS NULL AND {naive} IS NULL "
+        f"THEN {quote_literal(name + ': ')} || {raw} || ' is not a date/time' "
         f"WHEN {no_zone} THEN {quote_literal(name + ': ')} || {raw} || "
         "' has no time zone; pass --tz (e.g. --tz UTC or --tz Europe/Paris)' END"
     )
-    return value, reason
+    return Coercion(value, reason, pre)
 
 
 def _reason(condition: str, prefix: str, raw: str, suffix: str) -> str:
     return f"CASE WHEN {condition} THEN {quote_literal(prefix)} || {raw} || {quote_literal(suffix)} END"
 
 
-def identity_expr(name: str, raw: str, *, d: Dialect) -> tuple[str, str]:
+def identity_expr(name: str, raw: str, *, d: Dialect) -> Coercion:
     """Normalised identity value and its rejection reason (phones are finished in a second pass)."""
     if name == "email":
-        value = f"lower({raw})"
-        bad = f"{raw} IS NOT NULL AND NOT {d.regexp_matches(value, _EMAIL)}"
-        return value, _reason(bad, "email: ", raw, " is not an email address")
+        lowered = _col(name, "lower")
+        bad = f"{raw} IS NOT NULL AND NOT {d.regexp_matches(lowered, _EMAIL)}"
+        return Coercion(lowered, _reason(bad, "email: ", raw, " is not an email address"), {lowered: f"lower({raw})"})
     if name == "phone":
-        cleaned = f"regexp_replace(regexp_replace({raw}, '[^0-9+]', '', 'g'), '^00', '+')"
-        return f"CASE WHEN {d.regexp_matches(cleaned, _E164)} THEN {cleaned} END", "NULL"
+        cleaned = _col(name, "clean")
+        pre = {cleaned: f"regexp_replace(regexp_replace({raw}, '[^0-9+]', '', 'g'), '^00', '+')"}
+        return Coercion(f"CASE WHEN {d.regexp_matches(cleaned, _E164)} THEN {cleaned} END", "NULL", pre)
     if name.startswith("social:"):
-        return f"lower(ltrim({raw}, '@'))", "NULL"
-    return raw, "NULL"
+        return Coercion(f"lower(ltrim({raw}, '@'))")
+    return Coercion(raw)
 
 
 def required_reason(spec: FieldSpec, value: str) -> str:

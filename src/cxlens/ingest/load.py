@@ -35,16 +35,23 @@ def take_chunk(s: Session, start: int, stop: int) -> None:
     )
 
 
-def drop_keyed_duplicates(s: Session, *, table: str, key: str) -> int:
-    """Remove chunk rows whose (source, key) is already stored or repeats earlier in the file."""
-    keyed = f"coalesce({CHUNK}.{key}, {CHUNK}._hash)" if key == "idempotency_key" else f"{CHUNK}.{key}"
+def drop_keyed_duplicates(s: Session, *, table: str) -> int:
+    """Remove chunk rows whose (source, idempotency key) is already stored or repeats earlier in
+    the file (the first occurrence is kept). Rows without a key use their content hash."""
+    s.execute(f"UPDATE {CHUNK} SET idempotency_key = _hash WHERE idempotency_key IS NULL")
     removed = s.fetch_value(
-        f"DELETE FROM {CHUNK} WHERE _row IN ("
-        f"  SELECT _row FROM (SELECT _row, row_number() OVER (PARTITION BY source, {keyed} ORDER BY _row) AS n "
-        f"  FROM {CHUNK}) WHERE n > 1"
-        f") OR EXISTS (SELECT 1 FROM {quote_ident(table)} t WHERE t.source = {CHUNK}.source AND t.{key} = {keyed})"
+        f"DELETE FROM {CHUNK} WHERE _row NOT IN "
+        f"(SELECT min(_row) FROM {CHUNK} GROUP BY source, idempotency_key) "
+        f"OR EXISTS (SELECT 1 FROM {quote_ident(table)} t "
+        f"WHERE t.source = {CHUNK}.source AND t.idempotency_key = {CHUNK}.idempotency_key)"
     )
     return int(removed or 0)
+
+
+def next_key_base(s: Session, table: str, key: str) -> int:
+    """Row keys are ``base + _row``: increasing across chunks and imports, and computed without a
+    window function (cheaper than random ids, and no sequence to keep in sync)."""
+    return int(s.fetch_value(f"SELECT coalesce(max({key}), 0) FROM {quote_ident(table)}"))
 
 
 def resolve(s: Session, spec: EntitySpec, identities: tuple[str, ...], result: ChunkResult) -> None:
@@ -68,15 +75,14 @@ def touch_customers(s: Session, time_column: str) -> None:
 
 
 def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="interactions", key="idempotency_key"))
+    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="interactions"))
     resolve(s, spec, identities, result)
-    d = s.dialect
+    base = next_key_base(s, "interactions", "interaction_key")
     result.imported = int(
         s.fetch_value(
-            "INSERT INTO interactions SELECT "
-            f"'int_' || {d.random_hex(24)}, rc.customer_key, c.occurred_at, coalesce(c.received_at, now()), "
-            "c.channel, c.name, c.stage, c.source, c.properties, coalesce(c.idempotency_key, c._hash) "
-            f"FROM {CHUNK} c JOIN _row_customer rc USING (_row)"
+            f"INSERT INTO interactions SELECT {base} + c._row, rc.customer_key, c.occurred_at, "
+            "coalesce(c.received_at, now()), c.channel, c.name, c.stage, c.source, c.properties, "
+            f"c.idempotency_key FROM {CHUNK} c JOIN _row_customer rc USING (_row)"
         )
         or 0
     )
@@ -85,15 +91,14 @@ def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...])
 
 
 def load_responses(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="responses", key="idempotency_key"))
+    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="responses"))
     resolve(s, spec, identities, result)
-    d = s.dialect
+    base = next_key_base(s, "responses", "response_key")
     result.imported = int(
         s.fetch_value(
-            "INSERT INTO responses SELECT "
-            f"'rsp_' || {d.random_hex(24)}, rc.customer_key, c.metric, c.scale_min, c.scale_max, c.score, "
-            "c.comment, c.touchpoint, c.channel, c.survey, k.case_key, c.answered_at, c.source, c.properties, "
-            f"coalesce(c.idempotency_key, c._hash) FROM {CHUNK} c JOIN _row_customer rc USING (_row) "
+            f"INSERT INTO responses SELECT {base} + c._row, rc.customer_key, c.metric, c.scale_min, "
+            "c.scale_max, c.score, c.comment, c.touchpoint, c.channel, c.survey, k.case_key, c.answered_at, "
+            f"c.source, c.properties, c.idempotency_key FROM {CHUNK} c JOIN _row_customer rc USING (_row) "
             "LEFT JOIN cases k ON k.source = c.source AND k.external_id = c.case_external_id"
         )
         or 0

@@ -4,7 +4,7 @@ assignments, handoffs)."""
 from __future__ import annotations
 
 from cxlens.ingest.base import EntitySpec
-from cxlens.ingest.load import CHUNK, ChunkResult, drop_keyed_duplicates, resolve, touch_customers
+from cxlens.ingest.load import CHUNK, ChunkResult, drop_keyed_duplicates, next_key_base, resolve, touch_customers
 from cxlens.storage.store import Session
 
 _CASE_FIELDS = (
@@ -74,12 +74,13 @@ def _update_existing(s: Session) -> tuple[int, int]:
 
 
 def load_case_events(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="case_events", key="idempotency_key"))
+    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="case_events"))
+    base = next_key_base(s, "case_events", "event_key")
     result.imported = int(
         s.fetch_value(
-            f"INSERT INTO case_events SELECT 'cev_' || {s.dialect.random_hex(24)}, k.case_key, "
+            f"INSERT INTO case_events SELECT {base} + c._row, k.case_key, "
             "c.occurred_at, c.kind, c.direction, c.author, c.channel, c.body, c.from_value, c.to_value, "
-            f"c.source, coalesce(c.idempotency_key, c._hash) FROM {CHUNK} c "
+            f"c.source, c.idempotency_key FROM {CHUNK} c "
             "JOIN cases k ON k.source = c.source AND k.external_id = c.case_external_id"
         )
         or 0

@@ -11,12 +11,12 @@ from cxlens.customers.queries import decode_cursor, encode_cursor, member_keys
 from cxlens.storage.store import Session
 
 _ITEMS = """
-SELECT occurred_at, interaction_id AS id, 'interaction' AS type, channel, name AS title,
+SELECT occurred_at, 'int_' || interaction_key AS id, 'interaction' AS type, channel, name AS title,
        stage, source, NULL AS metric, NULL AS score, NULL AS text, NULL AS case_id,
        CAST(properties AS VARCHAR) AS detail
 FROM interactions WHERE customer_key IN ({keys})
 UNION ALL
-SELECT answered_at, response_id, 'response', channel, coalesce(survey, metric), NULL, source, metric,
+SELECT answered_at, 'rsp_' || response_key, 'response', channel, coalesce(survey, metric), NULL, source, metric,
        score, comment, (SELECT case_id FROM cases k WHERE k.case_key = r.case_key), touchpoint
 FROM responses r WHERE customer_key IN ({keys})
 UNION ALL
@@ -24,7 +24,7 @@ SELECT created_at, case_id, 'case', channel, subject, NULL, source, NULL, satisf
        NULL, case_id, status || coalesce(' · ' || team, '')
 FROM cases WHERE customer_key IN ({keys})
 UNION ALL
-SELECT e.occurred_at, e.event_id, 'case_' || e.kind, coalesce(e.channel, k.channel),
+SELECT e.occurred_at, 'cev_' || e.event_key, 'case_' || e.kind, coalesce(e.channel, k.channel),
        CASE e.kind WHEN 'message' THEN coalesce(e.direction, '') || ' message'
                    WHEN 'handoff' THEN 'handoff ' || coalesce(e.from_value, '?') || ' -> ' || coalesce(e.to_value, '?')
                    ELSE e.kind || ' ' || coalesce(e.from_value || ' -> ', '') || coalesce(e.to_value, '') END,

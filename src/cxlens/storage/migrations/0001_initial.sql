@@ -61,7 +61,7 @@ CREATE TABLE merge_members (                   -- profiles whose canonical_key a
 );
 
 CREATE TABLE interactions (
-    interaction_id  VARCHAR NOT NULL,
+    interaction_key BIGINT NOT NULL,           -- increasing; shown as int_<key>
     customer_key    BIGINT NOT NULL,
     occurred_at     TIMESTAMPTZ NOT NULL,
     received_at     TIMESTAMPTZ NOT NULL,
@@ -74,7 +74,7 @@ CREATE TABLE interactions (
 );
 
 CREATE TABLE responses (
-    response_id     VARCHAR NOT NULL,
+    response_key    BIGINT NOT NULL,           -- increasing; shown as rsp_<key>
     customer_key    BIGINT NOT NULL,
     metric          VARCHAR NOT NULL,          -- nps, csat, ces, other
     scale_min       INTEGER NOT NULL,
@@ -114,7 +114,7 @@ CREATE TABLE cases (
 );
 
 CREATE TABLE case_events (                     -- messages and changes of a case, in order
-    event_id        VARCHAR NOT NULL,
+    event_key       BIGINT NOT NULL,           -- increasing; shown as cev_<key>
     case_key        BIGINT NOT NULL,
     occurred_at     TIMESTAMPTZ NOT NULL,
     kind            VARCHAR NOT NULL,          -- message, status_change, assignment, handoff
