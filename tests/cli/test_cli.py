@@ -117,7 +117,13 @@ def test_kill_9_mid_import_then_rerun_gives_exact_counts(tmp_path: Path) -> None
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    time.sleep(3.0)
+    wal = db.with_name(db.name + ".wal")
+    deadline = time.monotonic() + 120
+    # Kill once the first chunks are committed (the write-ahead log has content), mid-import.
+    while time.monotonic() < deadline and victim.poll() is None:
+        if wal.exists() and wal.stat().st_size > 200_000:
+            break
+        time.sleep(0.005)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     assert victim.returncode == -signal.SIGKILL, "the import finished before it could be killed"
@@ -143,3 +149,49 @@ def test_kill_9_mid_import_then_rerun_gives_exact_counts(tmp_path: Path) -> None
         )
     store.close()
     assert counts == {"n": 200_000, "keys": 200_000, "customers": 5000}
+
+
+def test_adapters_import_invented_samples(tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parents[1] / "data"
+    db = tmp_path / "ws.duckdb"
+    for adapter, path in [
+        ("olist", data / "olist"),
+        ("xes", data / "bpic2013_sample.xes"),
+        ("twcs", data / "twcs_sample.csv"),
+        ("telco", data / "telco_sample.csv"),
+    ]:
+        result = run("import", adapter, str(path), "--format", "json", db=db)
+        assert result.returncode in (0, 6), result.stderr
+        report = json.loads(result.stdout)
+        assert report["imported"] > 0, adapter
+        again = json.loads(run("import", adapter, str(path), "--format", "json", db=db).stdout)
+        assert again["imported"] == 0, f"re-importing {adapter} must be a no-op"
+
+
+@pytest.mark.realdata
+def test_olist_sample_customer_shows_order_steps_then_review(tmp_path: Path) -> None:
+    from tests.conftest import shared_data
+
+    source = shared_data("olist", "sample_4000_orders")
+    db = tmp_path / "ws.duckdb"
+    report = json.loads(run("import", "olist", str(source), "--format", "json", db=db).stdout)
+    assert report["per_entity"]["customers"]["imported"] == 3998  # distinct customer_unique_id
+    assert report["per_entity"]["responses"]["imported"] == 3986
+    shown = json.loads(
+        run("customers", "show", "004177f7bf62929186b32c7fdaa6157b", "--format", "json", db=db).stdout
+    )
+    steps = [(i["type"], i["title"]) for i in reversed(shown["timeline"])]
+    assert steps == [
+        ("interaction", "order_placed"),
+        ("interaction", "payment_approved"),
+        ("interaction", "handed_to_carrier"),
+        ("interaction", "order_delivered"),
+        ("response", "olist_review"),
+        ("interaction", "delivery_estimated"),
+    ]
+    review = next(i for i in shown["timeline"] if i["type"] == "response")
+    assert (
+        review["metric"] == "csat"
+        and review["score"] == 1
+        and review["text"].startswith("COMPREI 2 PRODUTOS")
+    )

@@ -77,7 +77,7 @@ def show_report(report: ImportReport, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.json:
         print(to_json(report.to_dict()))
         return
-    summary = {k: v for k, v in report.to_dict().items() if k != "rejected"}
+    summary = {k: v for k, v in report.to_dict().items() if k not in ("rejected", "per_entity", "file")}
     render_rows([summary], fmt, title=f"Import of {report.entity}")
     if report.rejected:
         render_rows(
@@ -143,12 +143,15 @@ for _entity in ("customers", "interactions", "responses", "cases", "case_events"
 def _import_adapter(name: str, help_text: str, argument_help: str) -> None:
     def command(
         path: Path = typer.Argument(..., help=argument_help),
-        db: Path | None = DbOption, fmt: OutputFormat = format_option(),
+        db: Path | None = DbOption,
+        fmt: OutputFormat = format_option(),
     ) -> None:
         from cxlens.ingest.adapters import import_source
 
         settings = settings_for(db)
-        options = ImportOptions(phone_region=settings.default_phone_region, chunk_rows=settings.import_chunk_rows)
+        options = ImportOptions(
+            phone_region=settings.default_phone_region, chunk_rows=settings.import_chunk_rows
+        )
         store = open_store(settings)
         try:
             report = run_with_progress(
@@ -158,19 +161,43 @@ def _import_adapter(name: str, help_text: str, argument_help: str) -> None:
             store.close()
         show_report(report, fmt)
         if fmt is OutputFormat.table:
-            render_rows([{"entity": k, **{f: v[f] for f in ("rows_read", "imported", "updated", "duplicates", "rejected_count")}}
-                         for k, v in report.per_entity.items()], fmt, title="By entity")
+            render_rows(
+                [
+                    {
+                        "entity": k,
+                        **{
+                            f: v[f]
+                            for f in ("rows_read", "imported", "updated", "duplicates", "rejected_count")
+                        },
+                    }
+                    for k, v in report.per_entity.items()
+                ],
+                fmt,
+                title="By entity",
+            )
         exit_for(report)
 
     command.__doc__ = help_text
     app.command(name)(command)
 
 
-_import_adapter("olist", "Olist e-commerce export: customers, order steps as interactions, reviews as CSAT.",
-                "Folder holding the olist_*_dataset.csv(.gz) files.")
-_import_adapter("xes", "XES incident event log: traces become cases, group changes become handoffs.",
-                "An .xes or .xes.gz file.")
-_import_adapter("twcs", "Customer-support tweets: conversations become social cases with messages.",
-                "The twcs CSV (optionally .gz).")
-_import_adapter("telco", "IBM telco churn: customers with attributes and churn status.",
-                "The Telco-Customer-Churn CSV (optionally .gz).")
+_import_adapter(
+    "olist",
+    "Olist e-commerce export: customers, order steps as interactions, reviews as CSAT.",
+    "Folder holding the olist_*_dataset.csv(.gz) files.",
+)
+_import_adapter(
+    "xes",
+    "XES incident event log: traces become cases, group changes become handoffs.",
+    "An .xes or .xes.gz file.",
+)
+_import_adapter(
+    "twcs",
+    "Customer-support tweets: conversations become social cases with messages.",
+    "The twcs CSV (optionally .gz).",
+)
+_import_adapter(
+    "telco",
+    "IBM telco churn: customers with attributes and churn status.",
+    "The Telco-Customer-Churn CSV (optionally .gz).",
+)

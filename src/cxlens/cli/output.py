@@ -61,6 +61,8 @@ def render_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, *, title: str
 def _cell(value: Any) -> Any:
     from rich.text import Text
 
+    if isinstance(value, datetime):
+        return Text(value.strftime("%Y-%m-%d %H:%M"))  # tables are for people; JSON keeps full ISO
     return Text("" if value is None else str(_plain(value)))
 
 

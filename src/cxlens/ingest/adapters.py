@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from cxlens.errors import ImportFailed, InvalidInput
-from cxlens.ingest.base import ImportReport
+from cxlens.ingest.base import ImportReport, RejectedRow
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import Progress, import_table
 from cxlens.storage.store import Store
@@ -37,6 +37,7 @@ def import_source(
     reader: Reader = getattr(import_module(module), function)
     tables = reader(path)
     total = ImportReport(entity=adapter, source_file=str(path))
+    _fold_adapter_rejects(total, tables.get("rejected"))
     for entity in LOAD_ORDER:
         if entity not in tables:
             continue
@@ -48,6 +49,17 @@ def import_source(
         total.add(report)
         total.per_entity[entity] = report.to_dict()
     return total
+
+
+def _fold_adapter_rejects(report: ImportReport, rejected: pa.Table | None) -> None:
+    """Records the adapter itself could not use (e.g. a malformed CSV record)."""
+    if rejected is None or rejected.num_rows == 0:
+        return
+    report.rows_read += rejected.num_rows
+    report.rejected_count += rejected.num_rows
+    report.rejected.extend(
+        RejectedRow(r["line"], r["column"], str(r["reason"])) for r in rejected.to_pylist()
+    )
 
 
 def _column_source(table: pa.Table) -> str | None:

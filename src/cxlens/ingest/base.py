@@ -79,7 +79,6 @@ SYNONYMS: dict[str, dict[str, str]] = {
 }
 
 
-
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
@@ -208,7 +207,7 @@ METRIC_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
 
 @dataclass(frozen=True)
 class RejectedRow:
-    line: int
+    line: int | None  # None when the source has no line (e.g. a record an adapter could not place)
     column: str | None
     reason: str
 

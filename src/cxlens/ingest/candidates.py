@@ -98,7 +98,12 @@ def _row_hash(plan: Plan, md5: Callable[[str], str]) -> str:
 
 
 def _create(
-    s: Session, staged: str, plan: Plan, pre: dict[str, str], values: dict[str, str], checks: list[tuple[str, str]]
+    s: Session,
+    staged: str,
+    plan: Plan,
+    pre: dict[str, str],
+    values: dict[str, str],
+    checks: list[tuple[str, str]],
 ) -> None:
     """Four nested projections, each computing its expressions once per row: trimmed text ->
     intermediate casts -> values and reasons -> the first reason of the row."""
@@ -111,9 +116,11 @@ def _create(
     reasons = ", ".join(f"{expr} AS _r{i}" for i, (expr, _) in enumerate(checks))
     names = ", ".join(quote_ident(n) for n in values)
     reason = "coalesce(" + ", ".join(f"_r{i}" for i in range(len(checks))) + ")"
-    column = "CASE " + " ".join(
-        f"WHEN _r{i} IS NOT NULL THEN {quote_literal(col)}" for i, (_, col) in enumerate(checks)
-    ) + " END"
+    column = (
+        "CASE "
+        + " ".join(f"WHEN _r{i} IS NOT NULL THEN {quote_literal(col)}" for i, (_, col) in enumerate(checks))
+        + " END"
+    )
     s.execute(
         f"CREATE OR REPLACE TEMP TABLE {CAND} AS SELECT _row, _line, {names}, "
         f"{column} AS _err_col, {reason} AS _err_reason "

@@ -114,7 +114,11 @@ def field_expr(spec: FieldSpec, raw: str, *, d: Dialect, tz: str | None) -> Coer
         num = _col(name, "num")
         pre = {num: d.try_cast(raw, "DOUBLE PRECISION")}
         if spec.type == "number":
-            return Coercion(num, _reason(f"{raw} IS NOT NULL AND {num} IS NULL", f"{name}: ", raw, " is not a number"), pre)
+            return Coercion(
+                num,
+                _reason(f"{raw} IS NOT NULL AND {num} IS NULL", f"{name}: ", raw, " is not a number"),
+                pre,
+            )
         value = f"CAST(CASE WHEN {num} = floor({num}) THEN {num} END AS BIGINT)"
         bad = f"{raw} IS NOT NULL AND ({num} IS NULL OR {num} <> floor({num}))"
         return Coercion(value, _reason(bad, f"{name}: ", raw, " is not a whole number"), pre)
@@ -122,7 +126,9 @@ def field_expr(spec: FieldSpec, raw: str, *, d: Dialect, tz: str | None) -> Coer
         ok = _col(name, "valid")
         value = f"CASE WHEN {ok} THEN CAST({raw} AS JSON) END"
         bad = f"{raw} IS NOT NULL AND NOT {ok}"
-        return Coercion(value, _reason(bad, f"{name}: ", raw, " is not valid JSON"), {ok: f"json_valid({raw})"})
+        return Coercion(
+            value, _reason(bad, f"{name}: ", raw, " is not valid JSON"), {ok: f"json_valid({raw})"}
+        )
     if spec.type == "enum":
         word = _col(name, "enum")
         allowed = ", ".join(quote_literal(c) for c in spec.choices)
@@ -165,7 +171,9 @@ def identity_expr(name: str, raw: str, *, d: Dialect) -> Coercion:
     if name == "email":
         lowered = _col(name, "lower")
         bad = f"{raw} IS NOT NULL AND NOT {d.regexp_matches(lowered, _EMAIL)}"
-        return Coercion(lowered, _reason(bad, "email: ", raw, " is not an email address"), {lowered: f"lower({raw})"})
+        return Coercion(
+            lowered, _reason(bad, "email: ", raw, " is not an email address"), {lowered: f"lower({raw})"}
+        )
     if name == "phone":
         cleaned = _col(name, "clean")
         pre = {cleaned: f"regexp_replace(regexp_replace({raw}, '[^0-9+]', '', 'g'), '^00', '+')"}

@@ -4,7 +4,14 @@ assignments, handoffs)."""
 from __future__ import annotations
 
 from cxlens.ingest.base import EntitySpec
-from cxlens.ingest.load import CHUNK, ChunkResult, drop_keyed_duplicates, next_key_base, resolve, touch_customers
+from cxlens.ingest.load import (
+    CHUNK,
+    ChunkResult,
+    drop_keyed_duplicates,
+    next_key_base,
+    resolve,
+    touch_customers,
+)
 from cxlens.storage.store import Session
 
 _CASE_FIELDS = (
