@@ -26,7 +26,6 @@ from cxlens.storage.dialects import quote_ident, quote_literal
 from cxlens.storage.store import Session
 
 _MAX_ROUNDS = 50
-_KNOWN = "0:"  # label prefix of rows resolved to an existing customer; sorts before every rank
 
 
 @dataclass(frozen=True)
@@ -71,20 +70,33 @@ def _collect_identities(s: Session, rows: str, identities: tuple[str, ...]) -> N
         "WHERE i.kind <> 'customer_id' AND NOT EXISTS "
         "(SELECT 1 FROM identities x WHERE x.kind = i.kind AND x.value = i.value)"
     )
+    # Number each new identity by strength (rank, then kind and value): labels are then integers,
+    # cheap to compare and aggregate, and a smaller number always means a stronger identity.
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _id_num AS SELECT kind, value, rank, "
+        "row_number() OVER (ORDER BY rank, kind, value) AS num "
+        "FROM (SELECT DISTINCT kind, value, rank FROM _new_ids)"
+    )
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _new_ids AS SELECT n._row, n.kind, n.value, i.num "
+        "FROM _new_ids n JOIN _id_num i USING (kind, value)"
+    )
 
 
 def _label_rows(s: Session) -> None:
+    """Label each row: ``-holder_key`` when it is known (negative, so stronger than any new
+    identity), else the number of its strongest new identity. Rows carrying a user id keep it."""
+    user_ids = int(s.fetch_value("SELECT coalesce(max(num), 0) FROM _id_num WHERE rank = 1"))
     s.execute(
         "CREATE OR REPLACE TEMP TABLE _label AS "
         "WITH k AS (SELECT _row, first(holder_key ORDER BY rank, holder_key) AS holder "
         "           FROM _known GROUP BY _row), "
-        "     u AS (SELECT _row, min(CAST(rank AS VARCHAR) || ':' || kind || ':' || value) "
-        "           FILTER (WHERE kind <> 'customer_id') AS own FROM _ids GROUP BY _row) "
-        f"SELECT u._row, CASE WHEN k.holder IS NOT NULL "
-        f"  THEN '{_KNOWN}' || lpad(CAST(k.holder AS VARCHAR), 19, '0') ELSE u.own END AS label, "
-        "  (k.holder IS NOT NULL OR u.own LIKE '1:%') AS fixed "
-        "FROM u LEFT JOIN k USING (_row)"
+        "     u AS (SELECT _row, min(num) AS own FROM _new_ids GROUP BY _row) "
+        "SELECT coalesce(k._row, u._row) AS _row, coalesce(-k.holder, u.own) AS label, "
+        f"  (k.holder IS NOT NULL OR u.own <= {user_ids}) AS fixed "
+        "FROM u FULL OUTER JOIN k USING (_row)"
     )
+    s.drop_temp("_id_num")
 
 
 def _propagate(s: Session) -> None:
@@ -93,13 +105,13 @@ def _propagate(s: Session) -> None:
         return  # every row is known or carries a user id: nothing can change
     for _ in range(_MAX_ROUNDS):
         s.execute(
-            "CREATE OR REPLACE TEMP TABLE _id_label AS SELECT n.kind, n.value, min(l.label) AS label "
-            "FROM _new_ids n JOIN _label l USING (_row) GROUP BY n.kind, n.value"
+            "CREATE OR REPLACE TEMP TABLE _id_label AS SELECT n.num, min(l.label) AS label "
+            "FROM _new_ids n JOIN _label l USING (_row) GROUP BY n.num"
         )
         changed = s.fetch_value(
             "UPDATE _label SET label = m.label FROM ("
             "  SELECT n._row, min(il.label) AS label FROM _new_ids n "
-            "  JOIN _id_label il ON il.kind = n.kind AND il.value = n.value GROUP BY n._row) m "
+            "  JOIN _id_label il USING (num) GROUP BY n._row) m "
             "WHERE _label._row = m._row AND NOT _label.fixed AND m.label < _label.label"
         )
         if not changed:
@@ -111,7 +123,7 @@ def _create_customers(s: Session) -> int:
     s.execute(
         "CREATE OR REPLACE TEMP TABLE _new_customers AS "
         f"SELECT label, CAST({int(base)} + row_number() OVER (ORDER BY label) AS BIGINT) AS customer_key "
-        f"FROM (SELECT DISTINCT label FROM _label WHERE label NOT LIKE '{_KNOWN}%')"
+        "FROM (SELECT DISTINCT label FROM _label WHERE label > 0)"
     )
     s.execute(
         "INSERT INTO customers (customer_key, customer_id, canonical_key, created_at, updated_at) "
@@ -120,8 +132,7 @@ def _create_customers(s: Session) -> int:
     )
     s.execute(
         "CREATE OR REPLACE TEMP TABLE _row_customer AS SELECT l._row, "
-        f"CASE WHEN l.label LIKE '{_KNOWN}%' THEN CAST(substr(l.label, 3) AS BIGINT) "
-        "ELSE n.customer_key END AS customer_key "
+        "CASE WHEN l.label < 0 THEN -l.label ELSE n.customer_key END AS customer_key "
         "FROM _label l LEFT JOIN _new_customers n USING (label)"
     )
     return int(s.fetch_value("SELECT count(*) FROM _new_customers"))

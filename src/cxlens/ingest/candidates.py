@@ -45,6 +45,8 @@ def build_candidates(
     if spec.needs_customer:
         checks.append((_no_identity(plan), ", ".join(plan.sources[i] for i in plan.identities)))
     values["_hash"] = _row_hash(plan, d.md5)
+    if "phone" in plan.identities:
+        values["_phone_raw"] = _raw(plan, "phone")  # for the phonenumbers pass below
     _create(s, staged, plan, pre, values, checks)
     if "phone" in plan.identities:
         _finish_phones(s, plan, options)
@@ -130,23 +132,22 @@ def _create(
 
 def _finish_phones(s: Session, plan: Plan, options: ImportOptions) -> None:
     """Phones SQL could not read as E.164 are parsed by ``phonenumbers`` once per distinct value."""
-    source_col = quote_ident(plan.sources["phone"])
     pending = s.fetch_arrow(
-        f"SELECT DISTINCT trim(s.{source_col}) AS raw FROM {quote_ident('_staged')} s "
-        f"JOIN {CAND} c USING (_row) WHERE c.phone IS NULL AND NULLIF(trim(s.{source_col}), '') IS NOT NULL"
+        f"SELECT DISTINCT _phone_raw AS raw FROM {CAND} WHERE phone IS NULL AND _phone_raw IS NOT NULL"
     )
     if pending.num_rows == 0:
         return
     raws = pending.column("raw").to_pylist()
-    table = pa.table({"raw": raws, "e164": normalize_phones(raws, region=options.phone_region)})
-    s.put_arrow("_phones", table)
+    s.put_arrow(
+        "_phones", pa.table({"raw": raws, "e164": normalize_phones(raws, region=options.phone_region)})
+    )
     s.execute(
         f"UPDATE {CAND} SET phone = p.e164, "
-        f"_err_col = CASE WHEN p.e164 IS NULL AND _err_reason IS NULL THEN {quote_literal(plan.sources['phone'])} ELSE _err_col END, "
+        f"_err_col = CASE WHEN p.e164 IS NULL AND _err_reason IS NULL "
+        f"THEN {quote_literal(plan.sources['phone'])} ELSE _err_col END, "
         "_err_reason = coalesce(_err_reason, CASE WHEN p.e164 IS NULL THEN 'phone: ' || p.raw || "
         "' is not a phone number (write +<country code><number>, or set CXLENS_DEFAULT_PHONE_REGION)' END) "
-        f"FROM {quote_ident('_staged')} st JOIN _phones p ON p.raw = trim(st.{source_col}) "
-        f"WHERE st._row = {CAND}._row AND {CAND}.phone IS NULL"
+        f"FROM _phones p WHERE p.raw = {CAND}._phone_raw AND {CAND}.phone IS NULL"
     )
     s.drop_temp("_phones")
 

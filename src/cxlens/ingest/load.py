@@ -27,25 +27,25 @@ class ChunkResult:
     merges: int = 0
 
 
-def take_chunk(s: Session, start: int, stop: int) -> None:
+def take_chunk(s: Session, start: int, stop: int, *, keyed_table: str | None = None) -> int:
+    """Copy the valid candidate rows ``[start, stop)`` into ``_chunk``; returns the duplicates.
+
+    With ``keyed_table``, rows are keyed by (source, idempotency key) — the content hash when
+    the file gives no key — and rows already stored there, or repeated earlier in the file, are
+    left out in the same statement (the first occurrence is kept)."""
+    valid = f"SELECT * FROM {CAND} WHERE _row >= {int(start)} AND _row < {int(stop)} AND _err_reason IS NULL"
+    if keyed_table is None:
+        s.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS {valid}")
+        return 0
+    total = int(s.fetch_value(f"SELECT count(*) FROM ({valid})"))
     s.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS SELECT * FROM {CAND} "
-        "WHERE _row >= ? AND _row < ? AND _err_reason IS NULL",
-        [start, stop],
+        f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS "
+        f"SELECT * FROM (SELECT * REPLACE (coalesce(idempotency_key, _hash) AS idempotency_key) FROM ({valid})) c "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote_ident(keyed_table)} t "
+        "WHERE t.source = c.source AND t.idempotency_key = c.idempotency_key) "
+        "QUALIFY row_number() OVER (PARTITION BY source, idempotency_key ORDER BY _row) = 1"
     )
-
-
-def drop_keyed_duplicates(s: Session, *, table: str) -> int:
-    """Remove chunk rows whose (source, idempotency key) is already stored or repeats earlier in
-    the file (the first occurrence is kept). Rows without a key use their content hash."""
-    s.execute(f"UPDATE {CHUNK} SET idempotency_key = _hash WHERE idempotency_key IS NULL")
-    removed = s.fetch_value(
-        f"DELETE FROM {CHUNK} WHERE _row NOT IN "
-        f"(SELECT min(_row) FROM {CHUNK} GROUP BY source, idempotency_key) "
-        f"OR EXISTS (SELECT 1 FROM {quote_ident(table)} t "
-        f"WHERE t.source = {CHUNK}.source AND t.idempotency_key = {CHUNK}.idempotency_key)"
-    )
-    return int(removed or 0)
+    return total - int(s.fetch_value(f"SELECT count(*) FROM {CHUNK}"))
 
 
 def next_key_base(s: Session, table: str, key: str) -> int:
@@ -75,7 +75,7 @@ def touch_customers(s: Session, time_column: str) -> None:
 
 
 def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="interactions"))
+    result = ChunkResult()
     resolve(s, spec, identities, result)
     base = next_key_base(s, "interactions", "interaction_key")
     result.imported = int(
@@ -91,7 +91,7 @@ def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...])
 
 
 def load_responses(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="responses"))
+    result = ChunkResult()
     resolve(s, spec, identities, result)
     base = next_key_base(s, "responses", "response_key")
     result.imported = int(

@@ -7,7 +7,6 @@ from cxlens.ingest.base import EntitySpec
 from cxlens.ingest.load import (
     CHUNK,
     ChunkResult,
-    drop_keyed_duplicates,
     next_key_base,
     resolve,
     touch_customers,
@@ -81,7 +80,7 @@ def _update_existing(s: Session) -> tuple[int, int]:
 
 
 def load_case_events(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
-    result = ChunkResult(duplicates=drop_keyed_duplicates(s, table="case_events"))
+    result = ChunkResult()
     base = next_key_base(s, "case_events", "event_key")
     result.imported = int(
         s.fetch_value(

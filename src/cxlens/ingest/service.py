@@ -35,6 +35,8 @@ LOADERS: dict[str, Loader] = {
     "case_events": load_case_events,
 }
 STAGED = "_staged"
+# Entities deduplicated by (source, idempotency key) against the table they land in.
+KEYED_TABLES = {"interactions": "interactions", "responses": "responses", "case_events": "case_events"}
 
 
 def entity_spec(entity: str) -> EntitySpec:
@@ -52,7 +54,7 @@ def import_file(
     fmt = detect_format(path, options.fmt)
     with store.session() as s:
         columns = s.stage_file(STAGED, path, fmt)
-        return _run(store, s, spec, columns, options, progress, source_file=str(path))
+        return _run(store, s, spec, columns, options, progress, source_file=str(path), path=path)
 
 
 def import_table(
@@ -89,10 +91,13 @@ def _run(
     progress: Progress | None,
     *,
     source_file: str,
+    path: Path | None = None,
 ) -> ImportReport:
     try:
         plan = plan_columns(spec, columns, options)
         build_candidates(s, spec=spec, staged=STAGED, plan=plan, options=options)
+        if path is not None:
+            s.finish_staging(STAGED, path)
         report = _validation_report(s, spec, source_file, options)
         if options.strict and report.rejected_count:
             raise ImportFailed(
@@ -102,7 +107,9 @@ def _run(
         _load_chunks(store, s, spec, plan, options, report, progress)
         return report
     finally:
-        s.drop_temp(STAGED, f"{STAGED}_rejects", CAND, CHUNK, "_row_customer", "_new_customers")
+        s.drop_temp(
+            STAGED, f"{STAGED}_lines", f"{STAGED}_rejects", CAND, CHUNK, "_row_customer", "_new_customers"
+        )
 
 
 def _validation_report(
@@ -137,8 +144,9 @@ def _load_chunks(
     loader = LOADERS[spec.name]
     for start, stop in chunks(total, options.chunk_rows):
         with store.unit_of_work(s) as uow:
-            take_chunk(uow, start, stop)
+            duplicates = take_chunk(uow, start, stop, keyed_table=KEYED_TABLES.get(spec.name))
             result = loader(uow, spec, plan.identities)
+            result.duplicates += duplicates
         _fold(report, result)
         report.chunks_committed += 1
         if progress:

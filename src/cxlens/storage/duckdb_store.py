@@ -76,8 +76,12 @@ class DuckDBSession:
             self._cur.unregister(view)
 
     def drop_temp(self, *names: str) -> None:
+        views = {
+            r[0] for r in self._cur.execute("SELECT view_name FROM duckdb_views() WHERE temporary").fetchall()
+        }
         for name in names:
-            self._cur.execute(f"DROP TABLE IF EXISTS {quote_ident(name)}")
+            kind = "VIEW" if name in views else "TABLE"
+            self._cur.execute(f"DROP {kind} IF EXISTS {quote_ident(name)}")
 
     def record(self, event: DomainEvent) -> None:
         self.events.append(event)
@@ -95,30 +99,37 @@ class DuckDBSession:
         return [c["column_name"] for c in columns if c["column_name"] not in ("_row", "_line")]
 
     def _stage_csv(self, name: str, path: Path) -> None:
+        # A view, not a table: the file is parsed once, while the candidates are built, instead of
+        # being materialised twice (memory and time both matter at tens of millions of rows).
+        # Record numbers map to lines exactly unless earlier records span several lines.
         self._cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS "
-            "SELECT CAST(row_number() OVER () AS BIGINT) AS _row, * "
-            "FROM read_csv(?, all_varchar = true, header = true, store_rejects = true, "
-            f"max_line_size = {self._max_line_bytes})",
-            [str(path)],
+            f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS "
+            "SELECT CAST(row_number() OVER () AS BIGINT) AS _row, "
+            "CAST(row_number() OVER () + 1 AS BIGINT) AS _line, * "
+            f"FROM read_csv({quote_literal(str(path))}, all_varchar = true, header = true, "
+            f"store_rejects = true, max_line_size = {self._max_line_bytes})"
         )
+
+    def finish_staging(self, name: str, path: Path) -> None:
+        """After the staged rows were read: record parse rejects; refuse a mis-encoded file."""
+        if self.fetch_value(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name + "_rejects"]
+        ):
+            return
         self._cur.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote_ident(name + '_rejects')} AS "
             "SELECT CAST(line AS BIGINT) AS _line, column_name, "
             "error_type || ': ' || error_message AS reason FROM reject_errors"
         )
-        bad_encoding = self._cur.execute(
+        bad_encoding = self.fetch_value(
             "SELECT min(line) FROM reject_errors WHERE error_type = 'INVALID ENCODING'"
-        ).fetchone()
-        if bad_encoding and bad_encoding[0] is not None:
+        )
+        if bad_encoding is not None:
             # A mis-encoded file is a file-level problem: importing only its ASCII rows would mislead.
             raise ImportFailed(
-                f"{path} is not valid UTF-8 text (first bad byte on line {bad_encoding[0]}). Re-encode it "
+                f"{path} is not valid UTF-8 text (first bad byte on line {bad_encoding}). Re-encode it "
                 "as UTF-8 (for example `iconv -f latin1 -t utf-8 in.csv > out.csv`) and import again."
             )
-        # Record numbers map to lines exactly unless earlier records span several lines.
-        self._cur.execute(f"ALTER TABLE {quote_ident(name)} ADD COLUMN _line BIGINT")
-        self._cur.execute(f"UPDATE {quote_ident(name)} SET _line = _row + 1")
 
     def _stage_jsonl(self, name: str, path: Path) -> None:
         raw = f"{name}_lines"
@@ -142,10 +153,10 @@ class DuckDBSession:
         )
         valid = _IS_OBJECT
         self._cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT "
+            f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT "
             f"CAST(row_number() OVER (ORDER BY _line) AS BIGINT) AS _row, _line"
             f"{', ' + extracted if extracted else ''} FROM {quote_ident(raw)} "
-            f"WHERE {valid} ORDER BY _line"
+            f"WHERE {valid}"
         )
         self._cur.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote_ident(name + '_rejects')} AS "
@@ -153,7 +164,6 @@ class DuckDBSession:
             "CASE WHEN json_valid(line) THEN 'not a JSON object' ELSE 'not valid JSON' END AS reason "
             f"FROM {quote_ident(raw)} WHERE line IS NOT NULL AND trim(line) <> '' AND NOT ({valid})"
         )
-        self._cur.execute(f"DROP TABLE {quote_ident(raw)}")
 
     def _stage_parquet(self, name: str, path: Path) -> None:
         described = self.fetch_all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
@@ -162,10 +172,9 @@ class DuckDBSession:
             for c in described
         )
         self._cur.execute(
-            f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS SELECT "
+            f"CREATE OR REPLACE TEMP VIEW {quote_ident(name)} AS SELECT "
             "CAST(file_row_number + 1 AS BIGINT) AS _row, CAST(file_row_number + 1 AS BIGINT) AS _line, "
-            f"{cols} FROM read_parquet(?, file_row_number = true)",
-            [str(path)],
+            f"{cols} FROM read_parquet({quote_literal(str(path))}, file_row_number = true)"
         )
         self._cur.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote_ident(name + '_rejects')} "

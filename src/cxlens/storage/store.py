@@ -37,10 +37,15 @@ class Session(Protocol):
         ...
 
     def stage_file(self, name: str, path: Path, fmt: FileFormat) -> list[str]:
-        """Load a file into temporary table ``name``, every source column as text, plus ``_row``
-        (1-based record number) and ``_line`` (the physical line, or record number for Parquet);
-        returns the source column names. Records that cannot be parsed go to ``{name}_rejects``
-        (``_line``, ``column_name``, ``reason``)."""
+        """Expose a file as the temporary relation ``name``: every source column as text, plus
+        ``_row`` (1-based record number) and ``_line`` (the physical line, or record number for
+        Parquet); returns the source column names. It may be read lazily: call ``finish_staging``
+        after reading it once."""
+        ...
+
+    def finish_staging(self, name: str, path: Path) -> None:
+        """Records that could not be parsed are then in ``{name}_rejects`` (``_line``,
+        ``column_name``, ``reason``); a file that is not UTF-8 raises ImportFailed."""
         ...
 
     def drop_temp(self, *names: str) -> None: ...
