@@ -67,3 +67,8 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/customers/{customer_id}",
         "/api/customers/{customer_id}/timeline",
     } <= set(paths)
+
+
+def test_no_page_pulls_scripts_from_a_cdn(client: TestClient) -> None:
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404

@@ -141,3 +141,25 @@ def test_timeline_pages_with_a_cursor(store: DuckDBStore, tmp_path: Path) -> Non
 def test_unknown_customer_is_not_found(store: DuckDBStore) -> None:
     with store.session() as s, pytest.raises(NotFound):
         access_customer(s, "nobody@x.com")
+
+
+def test_the_documented_example(store: DuckDBStore, tmp_path: Path) -> None:
+    """docs/data-model.md, "Identity resolution", example — step by step."""
+    rows = [
+        {**interaction("u1"), "email": "ann@x.com", "phone": "", "anonymous_id": ""},
+        {**interaction(""), "email": "Ann@X.com ", "phone": "+44 20 7946 0000", "anonymous_id": ""},
+        {**interaction(""), "email": "", "phone": "+442079460000", "anonymous_id": "a9"},
+        {**interaction("u2"), "email": "ann@x.com", "phone": "", "anonymous_id": ""},
+    ]
+    report = load(store, tmp_path, rows)
+    assert (report.customers_created, report.identity_conflicts) == (2, 1)
+    owners = customers_of(store)
+    a, b = owners["u1"], owners["u2"]
+    assert a != b
+    assert owners["ann@x.com"] == owners["+442079460000"] == owners["a9"] == a
+    load(store, tmp_path, [{**interaction(""), "anonymous_id": "a7"}], "later.csv")
+    c = customers_of(store)["a7"]
+    assert c not in (a, b)
+    merged = load(store, tmp_path, [{**interaction("u1", name="signup"), "anonymous_id": "a7"}], "link.csv")
+    assert (merged.merges, merged.identity_conflicts) == (1, 1)
+    assert customers_of(store)["a7"] == a

@@ -13,7 +13,15 @@ from cxlens.web.errors import install_error_handlers
 
 
 def create_app(store: Store) -> FastAPI:
-    app = FastAPI(title="cxlens", version=__version__, description="Customer-experience management API.")
+    # No /docs or /redoc: FastAPI's built-in pages load their scripts from a CDN, and cxlens works
+    # offline. The OpenAPI document stays at /openapi.json.
+    app = FastAPI(
+        title="cxlens",
+        version=__version__,
+        description="Customer-experience management API.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.store = store
     install_error_handlers(app)
     app.include_router(customers.router)
