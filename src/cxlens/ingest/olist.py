@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from cxlens.errors import ImportFailed
+from cxlens.ingest.arrow_columns import number_or_text
 
 SOURCE = "olist"
 IDENTITY = "external:olist"
@@ -149,16 +150,6 @@ def _to_float(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.cast(pc.if_else(pc.match_substring_regex(text, _NUMBER), text, None), pa.float64())
 
 
-def _number_or_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    text = pc.utf8_trim_whitespace(column)
-    text = pc.if_else(pc.equal(text, ""), None, text)
-    try:
-        return pc.cast(text, pa.float64())
-    except pa.ArrowInvalid:
-        # Keep the values as written so the import pipeline rejects the bad rows with a reason.
-        return text
-
-
 def _json_str(column: pa.ChunkedArray) -> pa.ChunkedArray:
     # Property values are ids and codes; control characters are blanked rather than \u-escaped.
     text = pc.replace_substring(column, "\\", "\\\\")
@@ -271,7 +262,7 @@ def _responses(reviews: pa.Table, orders: pa.Table) -> pa.Table:
         {
             IDENTITY: rows[IDENTITY],
             "metric": pa.repeat("csat", size),
-            "score": _number_or_text(rows["review_score"]),
+            "score": number_or_text(rows["review_score"]),
             "comment": _comment(rows["review_comment_title"], rows["review_comment_message"]),
             "touchpoint": pa.repeat("order_review", size),
             "channel": pa.repeat("email", size),

@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from cxlens.errors import ImportFailed
+from cxlens.ingest.arrow_columns import number_or_text
 
 SOURCE = "telco"
 IDENTITY = "external:telco"
@@ -45,7 +46,7 @@ def read_telco(path: Path, *, snapshot: datetime = DEFAULT_SNAPSHOT) -> dict[str
         {
             IDENTITY: raw["customerID"],
             "segment": raw["Contract"],
-            "value": _number_or_text(raw["TotalCharges"]),
+            "value": number_or_text(raw["TotalCharges"]),
             "signed_up_at": _months_before(snapshot, _whole_number(raw["tenure"])),
             "churned_at": pc.if_else(churned, moment, pa.scalar(None, _UTC)),
             "churn_reason": pa.nulls(size, pa.string()),
@@ -75,16 +76,6 @@ def _read(path: Path) -> pa.Table:
     if missing:
         raise ImportFailed(f"{path.name} is not the Telco churn file: it lacks {', '.join(missing)}")
     return table
-
-
-def _number_or_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    text = pc.utf8_trim_whitespace(column)
-    text = pc.if_else(pc.equal(text, ""), None, text)
-    try:
-        return pc.cast(text, pa.float64())
-    except pa.ArrowInvalid:
-        # Keep the values as written so the import pipeline rejects the bad rows with a reason.
-        return text
 
 
 def _whole_number(column: pa.ChunkedArray) -> pa.ChunkedArray:
