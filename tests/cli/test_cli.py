@@ -214,3 +214,12 @@ def test_demo_builds_a_workspace_and_refuses_to_overwrite_a_real_one(tmp_path: P
     refused = subprocess.run([*CXLENS, "demo", "--no-serve", "--db", str(real)], capture_output=True, text=True,
                              timeout=60, check=False)
     assert refused.returncode == 4 and "is not a demo workspace" in refused.stderr
+
+
+def test_workspace_path_from_environment(tmp_path: Path) -> None:
+    target = tmp_path / "from-env.duckdb"
+    result = subprocess.run([*CXLENS, "init", "--format", "json"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "CXLENS_DB": str(target)}, cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"workspace": str(target), "schema_version": 1}
+    assert target.exists()

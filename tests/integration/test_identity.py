@@ -163,3 +163,30 @@ def test_the_documented_example(store: DuckDBStore, tmp_path: Path) -> None:
     merged = load(store, tmp_path, [{**interaction("u1", name="signup"), "anonymous_id": "a7"}], "link.csv")
     assert (merged.merges, merged.identity_conflicts) == (1, 1)
     assert customers_of(store)["a7"] == a
+
+
+def test_timeline_joins_responses_cases_and_case_messages(store: DuckDBStore, tmp_path: Path) -> None:
+    load(store, tmp_path, [interaction("u1", name="order_placed", occurred_at="2024-01-01T00:00:00Z")])
+    case = {"user_id": "u1", "external_id": "T-9", "channel": "chat", "status": "solved", "subject": "Late parcel",
+            "created_at": "2024-01-02T00:00:00Z", "team": "Logistics"}
+    events = [
+        {"case_external_id": "T-9", "occurred_at": "2024-01-02T00:00:00Z", "kind": "message", "direction": "in",
+         "body": "<script>alert(1)</script> where is it?"},
+        {"case_external_id": "T-9", "occurred_at": "2024-01-02T01:00:00Z", "kind": "handoff",
+         "from_value": "Tier 1", "to_value": "Logistics"},
+    ]
+    response = {"user_id": "u1", "metric": "csat", "score": "2", "answered_at": "2024-01-03T00:00:00Z",
+                "case_external_id": "T-9", "comment": "slow"}
+    for entity, rows in (("cases", [case]), ("case_events", events), ("responses", [response])):
+        import_file(store, entity, write_csv(tmp_path / f"{entity}.csv", rows), options=ImportOptions())
+    with store.session() as s:
+        items = get_timeline(s, access_customer(s, "u1")["customer_key"]).items
+    assert [(i["type"], i["title"]) for i in items] == [
+        ("response", "csat"),
+        ("case_handoff", "handoff Tier 1 -> Logistics"),
+        ("case_message", "in message"),
+        ("case", "Late parcel"),
+        ("interaction", "order_placed"),
+    ]
+    assert items[0]["case_id"] == items[3]["case_id"]
+    assert items[2]["text"] == "<script>alert(1)</script> where is it?"  # stored verbatim; rendered inert by each view
