@@ -200,26 +200,48 @@ def test_olist_sample_customer_shows_order_steps_then_review(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_demo_builds_a_workspace_and_refuses_to_overwrite_a_real_one(tmp_path: Path) -> None:
     db = tmp_path / "demo.duckdb"
-    built = subprocess.run([*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
-                           capture_output=True, text=True, timeout=300, check=False)
+    built = subprocess.run(
+        [*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert built.returncode == 0, built.stderr
     assert "Demo workspace ready" in built.stdout
     shown = json.loads(run("customers", "show", "u000001", "--format", "json", db=db).stdout)
     assert {i["type"] for i in shown["timeline"]} >= {"interaction"}
-    rebuilt = subprocess.run([*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
-                             capture_output=True, text=True, timeout=300, check=False)
+    rebuilt = subprocess.run(
+        [*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr  # an earlier demo workspace is rebuilt
     real = tmp_path / "real.duckdb"
     assert run("init", db=real).returncode == 0
-    refused = subprocess.run([*CXLENS, "demo", "--no-serve", "--db", str(real)], capture_output=True, text=True,
-                             timeout=60, check=False)
+    refused = subprocess.run(
+        [*CXLENS, "demo", "--no-serve", "--db", str(real)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert refused.returncode == 4 and "is not a demo workspace" in refused.stderr
 
 
 def test_workspace_path_from_environment(tmp_path: Path) -> None:
     target = tmp_path / "from-env.duckdb"
-    result = subprocess.run([*CXLENS, "init", "--format", "json"], capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "CXLENS_DB": str(target)}, cwd=tmp_path, check=False)
+    result = subprocess.run(
+        [*CXLENS, "init", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CXLENS_DB": str(target)},
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"workspace": str(target), "schema_version": 1}
     assert target.exists()

@@ -167,16 +167,39 @@ def test_the_documented_example(store: DuckDBStore, tmp_path: Path) -> None:
 
 def test_timeline_joins_responses_cases_and_case_messages(store: DuckDBStore, tmp_path: Path) -> None:
     load(store, tmp_path, [interaction("u1", name="order_placed", occurred_at="2024-01-01T00:00:00Z")])
-    case = {"user_id": "u1", "external_id": "T-9", "channel": "chat", "status": "solved", "subject": "Late parcel",
-            "created_at": "2024-01-02T00:00:00Z", "team": "Logistics"}
+    case = {
+        "user_id": "u1",
+        "external_id": "T-9",
+        "channel": "chat",
+        "status": "solved",
+        "subject": "Late parcel",
+        "created_at": "2024-01-02T00:00:00Z",
+        "team": "Logistics",
+    }
     events = [
-        {"case_external_id": "T-9", "occurred_at": "2024-01-02T00:00:00Z", "kind": "message", "direction": "in",
-         "body": "<script>alert(1)</script> where is it?"},
-        {"case_external_id": "T-9", "occurred_at": "2024-01-02T01:00:00Z", "kind": "handoff",
-         "from_value": "Tier 1", "to_value": "Logistics"},
+        {
+            "case_external_id": "T-9",
+            "occurred_at": "2024-01-02T00:00:00Z",
+            "kind": "message",
+            "direction": "in",
+            "body": "<script>alert(1)</script> where is it?",
+        },
+        {
+            "case_external_id": "T-9",
+            "occurred_at": "2024-01-02T01:00:00Z",
+            "kind": "handoff",
+            "from_value": "Tier 1",
+            "to_value": "Logistics",
+        },
     ]
-    response = {"user_id": "u1", "metric": "csat", "score": "2", "answered_at": "2024-01-03T00:00:00Z",
-                "case_external_id": "T-9", "comment": "slow"}
+    response = {
+        "user_id": "u1",
+        "metric": "csat",
+        "score": "2",
+        "answered_at": "2024-01-03T00:00:00Z",
+        "case_external_id": "T-9",
+        "comment": "slow",
+    }
     for entity, rows in (("cases", [case]), ("case_events", events), ("responses", [response])):
         import_file(store, entity, write_csv(tmp_path / f"{entity}.csv", rows), options=ImportOptions())
     with store.session() as s:
@@ -189,4 +212,6 @@ def test_timeline_joins_responses_cases_and_case_messages(store: DuckDBStore, tm
         ("interaction", "order_placed"),
     ]
     assert items[0]["case_id"] == items[3]["case_id"]
-    assert items[2]["text"] == "<script>alert(1)</script> where is it?"  # stored verbatim; rendered inert by each view
+    assert (
+        items[2]["text"] == "<script>alert(1)</script> where is it?"
+    )  # stored verbatim; rendered inert by each view

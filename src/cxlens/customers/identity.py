@@ -44,7 +44,7 @@ def resolve_customers(s: Session, *, rows: str, identities: tuple[str, ...], sou
     created = _create_customers(s)
     _assign_identities(s, source)
     conflicts, merges = _record_conflicts(s, source)
-    s.drop_temp("_ids", "_known", "_label", "_new_ids", "_id_label")
+    s.drop_temp("_ids", "_known", "_label", "_new_ids", "_id_label", "_assigned")
     return Resolution(created, conflicts, merges)
 
 
@@ -158,19 +158,21 @@ def _assign_identities(s: Session, source: str) -> None:
             f"FROM _assigned WHERE kind = '{kind}' GROUP BY customer_key) a "
             f"WHERE customers.customer_key = a.customer_key AND customers.{kind} IS NULL"
         )
-    s.drop_temp("_assigned")
 
 
 def _record_conflicts(s: Session, source: str) -> tuple[int, int]:
     """Identities a row claims for a different (canonical) customer than the one holding them."""
     s.execute(
+        # Identities held before this chunk (_known) and those it just assigned (_assigned): the
+        # same question, without probing the whole identities table again.
         "CREATE OR REPLACE TEMP TABLE _conflicts AS "
-        "SELECT DISTINCT i.kind, i.value, hc.canonical_key AS held_by, rcc.canonical_key AS claimed_by "
-        "FROM _ids i JOIN identities x ON x.kind = i.kind AND x.value = i.value "
-        "JOIN customers hc ON hc.customer_key = x.customer_key "
-        "JOIN _row_customer rc ON rc._row = i._row "
-        "JOIN customers rcc ON rcc.customer_key = rc.customer_key "
-        "WHERE hc.canonical_key <> rcc.canonical_key"
+        "WITH row_canon AS (SELECT rc._row, c.canonical_key FROM _row_customer rc "
+        "                   JOIN customers c USING (customer_key)), "
+        "held AS (SELECT _row, kind, value, canonical_key AS held_by FROM _known WHERE kind <> 'customer_id' "
+        "         UNION ALL SELECT n._row, n.kind, n.value, h.canonical_key FROM _new_ids n "
+        "         JOIN _assigned a USING (kind, value) JOIN customers h ON h.customer_key = a.customer_key) "
+        "SELECT DISTINCT held.kind, held.value, held.held_by, r.canonical_key AS claimed_by "
+        "FROM held JOIN row_canon r USING (_row) WHERE held.held_by <> r.canonical_key"
     )
     # Profiles known only by anonymous ids are merged into the identified customer that claims them.
     s.execute(

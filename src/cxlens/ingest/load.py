@@ -38,13 +38,20 @@ def take_chunk(s: Session, start: int, stop: int, *, keyed_table: str | None = N
         s.execute(f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS {valid}")
         return 0
     total = int(s.fetch_value(f"SELECT count(*) FROM ({valid})"))
+    # Decide on narrow columns first (row number and key), then copy only the kept wide rows:
+    # a window or join carrying every column would spill at tens of millions of rows.
+    s.execute(
+        "CREATE OR REPLACE TEMP TABLE _keep AS SELECT min(_row) AS _row FROM ("
+        f"SELECT _row, source, coalesce(idempotency_key, _hash) AS k FROM ({valid})) c "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {quote_ident(keyed_table)} t "
+        "WHERE t.source = c.source AND t.idempotency_key = c.k) GROUP BY source, k"
+    )
     s.execute(
         f"CREATE OR REPLACE TEMP TABLE {CHUNK} AS "
-        f"SELECT * FROM (SELECT * REPLACE (coalesce(idempotency_key, _hash) AS idempotency_key) FROM ({valid})) c "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {quote_ident(keyed_table)} t "
-        "WHERE t.source = c.source AND t.idempotency_key = c.idempotency_key) "
-        "QUALIFY row_number() OVER (PARTITION BY source, idempotency_key ORDER BY _row) = 1"
+        f"SELECT * REPLACE (coalesce(idempotency_key, _hash) AS idempotency_key) FROM ({valid}) "
+        "WHERE _row IN (SELECT _row FROM _keep)"
     )
+    s.drop_temp("_keep")
     return total - int(s.fetch_value(f"SELECT count(*) FROM {CHUNK}"))
 
 
