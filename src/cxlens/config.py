@@ -21,8 +21,10 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Interface `cxlens serve` listens on.")
     port: int = Field(default=8000, ge=1, le=65535, description="TCP port `cxlens serve` listens on.")
     memory_limit: str = Field(
-        default="2GB",
-        description="Memory the embedded engine may use before spilling to disk (DuckDB syntax).",
+        default="1600MB",
+        description="Memory the embedded engine may use before spilling to disk (DuckDB syntax). "
+        "The process peaks about 150 MB above it (interpreter, libraries); the default keeps a "
+        "10-million-row import under 2 GB (docs/benchmarks.md).",
     )
     threads: int = Field(default=0, ge=0, description="Engine threads; 0 means one per core.")
     import_chunk_rows: int = Field(

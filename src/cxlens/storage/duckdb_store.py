@@ -208,7 +208,7 @@ class DuckDBStore:
     dialect = DuckDBDialect()
 
     def __init__(
-        self, path: str, *, memory_limit: str = "2GB", threads: int = 0, max_line_bytes: int = 16 << 20
+        self, path: str, *, memory_limit: str = "1600MB", threads: int = 0, max_line_bytes: int = 16 << 20
     ) -> None:
         self.path = path
         self._max_line_bytes = max_line_bytes
