@@ -17,6 +17,7 @@ from cxlens.ingest.base import ImportReport
 from cxlens.ingest.options import ImportOptions, parse_mapping, read_mapping_file
 from cxlens.ingest.service import Progress as ProgressCallback
 from cxlens.ingest.service import import_file
+from cxlens.storage.duckdb_store import DuckDBStore
 
 app = typer.Typer(help="Bulk-import files into the workspace.", no_args_is_help=True)
 
@@ -79,6 +80,10 @@ def show_report(report: ImportReport, fmt: OutputFormat) -> None:
         return
     summary = {k: v for k, v in report.to_dict().items() if k not in ("rejected", "per_entity", "file")}
     render_rows([summary], fmt, title=f"Import of {report.entity}")
+    if report.per_entity:
+        counts = ("rows_read", "imported", "updated", "duplicates", "rejected_count")
+        by_entity = [{"entity": k, **{c: v[c] for c in counts}} for k, v in report.per_entity.items()]
+        render_rows(by_entity, fmt, title="By entity")
     if report.rejected:
         render_rows(
             [r.__dict__ for r in report.rejected], fmt, title=f"Rejected rows ({report.rejected_count})"
@@ -92,6 +97,27 @@ def exit_for(report: ImportReport) -> None:
             f"{report.rejected_count} row(s) rejected; the other rows were imported.", highlight=False
         )
         raise typer.Exit(ImportFailed.exit_code)
+
+
+def import_and_report(
+    db: Path | None,
+    fmt: OutputFormat,
+    description: str,
+    work: Callable[[DuckDBStore, ProgressCallback], ImportReport],
+) -> None:
+    """The shared body of every import command: open the workspace, run under a progress bar,
+    show the report (also for --strict failures in JSON), set the exit code."""
+    store = open_store(settings_for(db))
+    try:
+        report = run_with_progress(description, lambda cb: work(store, cb))
+    except ImportFailed as failure:
+        if failure.data and fmt is OutputFormat.json:
+            print(to_json(failure.data))
+        raise
+    finally:
+        store.close()
+    show_report(report, fmt)
+    exit_for(report)
 
 
 def _import_entity(entity: str) -> None:
@@ -117,20 +143,12 @@ def _import_entity(entity: str) -> None:
             set_=set_,
             db=db,
         )
-        store = open_store(settings_for(db))
-        try:
-            report = run_with_progress(
-                f"Importing {entity}",
-                lambda cb: import_file(store, entity, file, options=options, progress=cb),
-            )
-        except ImportFailed as failure:
-            if failure.data and fmt is OutputFormat.json:
-                print(to_json(failure.data))
-            raise
-        finally:
-            store.close()
-        show_report(report, fmt)
-        exit_for(report)
+        import_and_report(
+            db,
+            fmt,
+            f"Importing {entity}",
+            lambda store, cb: import_file(store, entity, file, options=options, progress=cb),
+        )
 
     command.__doc__ = f"Import {entity.replace('_', ' ')} from FILE."
     app.command(entity.replace("_", "-"))(command)
@@ -152,30 +170,12 @@ def _import_adapter(name: str, help_text: str, argument_help: str) -> None:
         options = ImportOptions(
             phone_region=settings.default_phone_region, chunk_rows=settings.import_chunk_rows
         )
-        store = open_store(settings)
-        try:
-            report = run_with_progress(
-                f"Importing {name}", lambda cb: import_source(store, name, path, options=options, progress=cb)
-            )
-        finally:
-            store.close()
-        show_report(report, fmt)
-        if fmt is OutputFormat.table:
-            render_rows(
-                [
-                    {
-                        "entity": k,
-                        **{
-                            f: v[f]
-                            for f in ("rows_read", "imported", "updated", "duplicates", "rejected_count")
-                        },
-                    }
-                    for k, v in report.per_entity.items()
-                ],
-                fmt,
-                title="By entity",
-            )
-        exit_for(report)
+        import_and_report(
+            db,
+            fmt,
+            f"Importing {name}",
+            lambda store, cb: import_source(store, name, path, options=options, progress=cb),
+        )
 
     command.__doc__ = help_text
     app.command(name)(command)
