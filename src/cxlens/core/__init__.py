@@ -1,1 +1,1 @@
-"""Kernel: ids, clock, paging and the domain-event base. Imports nothing from cxlens."""
+"""Kernel: paging and the domain-event base. Imports nothing from cxlens."""

@@ -13,8 +13,6 @@ from typing import Protocol
 class Dialect(Protocol):
     name: str
 
-    def json_get_text(self, json_expr: str, key: str) -> str: ...
-
     def regexp_matches(self, expr: str, pattern: str) -> str: ...
 
     def md5(self, expr: str) -> str: ...
@@ -42,9 +40,6 @@ def quote_literal(value: str) -> str:
 
 class DuckDBDialect:
     name = "duckdb"
-
-    def json_get_text(self, json_expr: str, key: str) -> str:
-        return f"json_extract_string({json_expr}, {quote_literal('$.' + key)})"
 
     def regexp_matches(self, expr: str, pattern: str) -> str:
         return f"regexp_matches({expr}, {quote_literal(pattern)})"

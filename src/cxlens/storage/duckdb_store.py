@@ -283,9 +283,5 @@ class DuckDBStore:
         for handler in self.on_commit:
             handler(events)
 
-    def checkpoint(self) -> None:
-        with self._write_lock:
-            self._conn.cursor().execute("CHECKPOINT")
-
     def close(self) -> None:
         self._conn.close()
