@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -263,3 +264,11 @@ def test_unknown_customer_id_is_rejected_not_created(store: DuckDBStore, tmp_pat
     report = import_file(store, "interactions", path, options=ImportOptions())
     assert report.rejected[0].reason == "customer_id: cus_nope is not a known customer"
     assert count(store, "customers") == 0
+
+
+def test_own_properties_merge_with_unmapped_columns(store: DuckDBStore, tmp_path: Path) -> None:
+    rows = [interaction("u1", properties='{"plan": "pro", "coupon": "OWN"}', coupon="COLUMN", device="ios")]
+    import_file(store, "interactions", write_csv(tmp_path / "i.csv", rows), options=ImportOptions())
+    with store.session() as s:
+        merged = s.fetch_value("SELECT properties FROM interactions")
+    assert json.loads(merged) == {"plan": "pro", "coupon": "OWN", "device": "ios"}

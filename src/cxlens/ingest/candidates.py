@@ -72,10 +72,12 @@ def _add_extras(
         return
     pairs = [(c, _json_value(quote_ident(c))) for c in plan.extras]
     extras = json_object_from(pairs)
-    own = values[spec.extras_field]
-    values[spec.extras_field] = (
-        f"CASE WHEN {own} IS NULL THEN {extras} ELSE json_merge_patch({extras}, {own}) END"
-    )
+    field = spec.extras_field
+    if field not in plan.sources and field not in plan.constants:
+        values[field] = extras  # no column of its own to merge with: skip the per-row merge
+        return
+    own = values[field]
+    values[field] = f"CASE WHEN {own} IS NULL THEN {extras} ELSE json_merge_patch({extras}, {own}) END"
 
 
 def _json_value(raw: str) -> str:
