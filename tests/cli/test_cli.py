@@ -200,24 +200,22 @@ def test_olist_sample_customer_shows_order_steps_then_review(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_demo_builds_a_workspace_and_refuses_to_overwrite_a_real_one(tmp_path: Path) -> None:
     db = tmp_path / "demo.duckdb"
-    built = subprocess.run(
-        [*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+
+    def small_demo() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    built = small_demo()
     assert built.returncode == 0, built.stderr
     assert "Demo workspace ready" in built.stdout
     shown = json.loads(run("customers", "show", "u000001", "--format", "json", db=db).stdout)
     assert {i["type"] for i in shown["timeline"]} >= {"interaction"}
-    rebuilt = subprocess.run(
-        [*CXLENS, "demo", "--no-serve", "--customers", "300", "--months", "2", "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    rebuilt = small_demo()
     assert rebuilt.returncode == 0, rebuilt.stderr  # an earlier demo workspace is rebuilt
     real = tmp_path / "real.duckdb"
     assert run("init", db=real).returncode == 0

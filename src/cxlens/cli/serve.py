@@ -45,7 +45,7 @@ def _with_address(settings: Settings, host: str | None, port: int | None) -> Set
 def _is_demo(path: Path) -> bool:
     from cxlens.demo.build import workspace_kind
 
-    store = DuckDBStore(str(path))
+    store = open_store(settings_for(path))
     try:
         return workspace_kind(store) == "demo"
     finally:

@@ -40,7 +40,7 @@ def build_candidates(
     values["source"] = f"coalesce({values['source']}, {quote_literal(options.source)})"
     _add_extras(plan, spec, values, d.json_object_from)
     if spec.name == "responses":
-        values["scale_min"], values["scale_max"], reason = scale_checks(plan, values)
+        values["scale_min"], values["scale_max"], reason = scale_checks(values)
         checks.append((reason, plan.sources.get("score", "score")))
     if spec.needs_customer:
         checks.append((_no_identity(plan), ", ".join(plan.sources[i] for i in plan.identities)))

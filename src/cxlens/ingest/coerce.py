@@ -187,7 +187,7 @@ def required_reason(spec: FieldSpec, value: str) -> str:
     return f"CASE WHEN {value} IS NULL THEN {quote_literal('missing ' + spec.name)} END"
 
 
-def scale_checks(plan: Plan, values: dict[str, str]) -> tuple[str, str, str]:
+def scale_checks(values: dict[str, str]) -> tuple[str, str, str]:
     """Responses: default scale by metric, and the out-of-scale reason."""
     metric = values["metric"]
     lo_default = " ".join(f"WHEN {quote_literal(m)} THEN {lo}" for m, (lo, _) in METRIC_SCALES.items())

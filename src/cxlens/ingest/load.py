@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cxlens.customers.identity import resolve_customers
-from cxlens.ingest.base import EntitySpec
 from cxlens.ingest.candidates import CAND
 from cxlens.storage.dialects import quote_ident
 from cxlens.storage.store import Session
@@ -61,7 +60,7 @@ def next_key_base(s: Session, table: str, key: str) -> int:
     return int(s.fetch_value(f"SELECT coalesce(max({key}), 0) FROM {quote_ident(table)}"))
 
 
-def resolve(s: Session, spec: EntitySpec, identities: tuple[str, ...], result: ChunkResult) -> None:
+def resolve(s: Session, identities: tuple[str, ...], result: ChunkResult) -> None:
     source = s.fetch_value(f"SELECT min(source) FROM {CHUNK}") or "import"
     resolution = resolve_customers(s, rows=CHUNK, identities=identities, source=str(source))
     result.customers_created += resolution.customers_created
@@ -81,9 +80,9 @@ def touch_customers(s: Session, time_column: str) -> None:
     )
 
 
-def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+def load_interactions(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
-    resolve(s, spec, identities, result)
+    resolve(s, identities, result)
     base = next_key_base(s, "interactions", "interaction_key")
     result.imported = int(
         s.fetch_value(
@@ -97,9 +96,9 @@ def load_interactions(s: Session, spec: EntitySpec, identities: tuple[str, ...])
     return result
 
 
-def load_responses(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+def load_responses(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
-    resolve(s, spec, identities, result)
+    resolve(s, identities, result)
     base = next_key_base(s, "responses", "response_key")
     result.imported = int(
         s.fetch_value(

@@ -3,7 +3,6 @@ assignments, handoffs)."""
 
 from __future__ import annotations
 
-from cxlens.ingest.base import EntitySpec
 from cxlens.ingest.load import (
     CHUNK,
     ChunkResult,
@@ -30,7 +29,7 @@ _CASE_FIELDS = (
 )
 
 
-def load_cases(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+def load_cases(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
     # The last row of a case in the file is its latest state; earlier rows are duplicates.
     result.duplicates = int(
@@ -42,7 +41,7 @@ def load_cases(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> Chu
     )
     result.updated, unchanged = _update_existing(s)
     result.duplicates += unchanged
-    resolve(s, spec, identities, result)
+    resolve(s, identities, result)
     base = int(s.fetch_value("SELECT coalesce(max(case_key), 0) FROM cases"))
     columns = ", ".join(_CASE_FIELDS)
     result.imported = int(
@@ -79,7 +78,7 @@ def _update_existing(s: Session) -> tuple[int, int]:
     return int(updated or 0), int(unchanged or 0)
 
 
-def load_case_events(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+def load_case_events(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
     base = next_key_base(s, "case_events", "event_key")
     result.imported = int(

@@ -3,16 +3,15 @@ row's non-empty values (the file's last row for a customer wins)."""
 
 from __future__ import annotations
 
-from cxlens.ingest.base import EntitySpec
 from cxlens.ingest.load import CHUNK, ChunkResult, resolve
 from cxlens.storage.store import Session
 
 _PROFILE = ("name", "segment", "value", "signed_up_at", "churned_at", "churn_reason")
 
 
-def load_customers(s: Session, spec: EntitySpec, identities: tuple[str, ...]) -> ChunkResult:
+def load_customers(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
-    resolve(s, spec, identities, result)
+    resolve(s, identities, result)
     email = "c.email" if "email" in identities else "NULL"
     phone = "c.phone" if "phone" in identities else "NULL"
     picked = ", ".join(f"c.{f}" for f in _PROFILE)

@@ -25,7 +25,7 @@ from cxlens.ingest.options import ImportOptions, detect_format
 from cxlens.storage.store import Session, Store, chunks
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
-Loader = Callable[[Session, EntitySpec, tuple[str, ...]], ChunkResult]
+Loader = Callable[[Session, tuple[str, ...]], ChunkResult]
 
 LOADERS: dict[str, Loader] = {
     "customers": load_customers,
@@ -145,7 +145,7 @@ def _load_chunks(
     for start, stop in chunks(total, options.chunk_rows):
         with store.unit_of_work(s) as uow:
             duplicates = take_chunk(uow, start, stop, keyed_table=KEYED_TABLES.get(spec.name))
-            result = loader(uow, spec, plan.identities)
+            result = loader(uow, plan.identities)
             result.duplicates += duplicates
         _fold(report, result)
         report.chunks_committed += 1
