@@ -44,6 +44,47 @@ class Settings(BaseSettings):
         "a `+country` prefix; without it such numbers are rejected.",
     )
     page_size: int = Field(default=50, ge=1, le=1000, description="Default page size of lists.")
+    spool_dir: Path | None = Field(
+        default=None,
+        description="Folder of the tracking API's spool: accepted events wait there, on disk, until they "
+        "are applied to the workspace. Default: `<db>.spool` beside the workspace file.",
+    )
+    tracking_max_event_bytes: int = Field(
+        default=32 * 1024,
+        ge=1024,
+        description="Largest tracking event accepted, as compact JSON (Segment: 32 KB).",
+    )
+    tracking_max_request_bytes: int = Field(
+        default=500 * 1024,
+        ge=1024,
+        description="Largest tracking request body, after gzip decoding (Segment: 500 KB per batch).",
+    )
+    tracking_max_batch_events: int = Field(
+        default=2500, ge=1, description="Most events in one `/v1/batch` request (Segment: 2,500)."
+    )
+    tracking_max_pending_events: int = Field(
+        default=100_000,
+        ge=100,
+        description="Events waiting to be written to the spool before new requests get 429 Too Many "
+        "Requests with `Retry-After`.",
+    )
+    tracking_max_backlog_events: int = Field(
+        default=5_000_000,
+        ge=1000,
+        description="Accepted events not yet applied to the workspace before new requests get 429 (bounds "
+        "the spool's disk use when the workspace cannot keep up).",
+    )
+    tracking_batch_events: int = Field(
+        default=200_000,
+        ge=100,
+        description="Most spooled events applied to the workspace in one transaction.",
+    )
+    tracking_dedupe_days: int = Field(
+        default=7,
+        ge=1,
+        description="How long a message id is remembered: a retry within this window is dropped as a "
+        "duplicate (Segment: about 24 hours; RudderStack: 7 days).",
+    )
 
 
 def settings_reference() -> str:

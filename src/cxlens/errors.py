@@ -12,6 +12,9 @@ HTTP status and optional structured ``data``. Ways in map it exactly once each:
     ├── InvalidInput (invalid_input, 400, exit 2)
     │   ├── UnknownFormat (unknown_format)
     │   └── MappingError (invalid_mapping)
+    ├── Unauthenticated (unauthenticated, 401, exit 5)
+    ├── PayloadTooLarge (payload_too_large, 413, exit 2)
+    ├── Overloaded (overloaded, 429, exit 8) — carries ``retry_after`` seconds
     ├── NotFound (not_found, 404, exit 3)
     ├── Conflict (conflict, 409, exit 4)
     ├── PermissionDenied (permission_denied, 403, exit 5)
@@ -28,14 +31,16 @@ from typing import Any, ClassVar
 class CxLensError(Exception):
     """Base of every error cxlens raises on purpose."""
 
-    code: ClassVar[str] = "internal_error"
+    code: str = "internal_error"  # a subclass's default; an instance may carry a more precise one
     http_status: ClassVar[int] = 500
     exit_code: ClassVar[int] = 1
 
-    def __init__(self, message: str, *, data: dict[str, Any] | None = None) -> None:
+    def __init__(self, message: str, *, data: dict[str, Any] | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.data: dict[str, Any] = data or {}
+        if code is not None:
+            self.code = code
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "data": self.data}}
@@ -53,6 +58,32 @@ class UnknownFormat(InvalidInput):
 
 class MappingError(InvalidInput):
     code = "invalid_mapping"
+
+
+class Unauthenticated(CxLensError):
+    """No credentials, or credentials that match nothing (a bad or revoked key)."""
+
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 5
+
+
+class PayloadTooLarge(CxLensError):
+    code = "payload_too_large"
+    http_status = 413
+    exit_code = 2
+
+
+class Overloaded(CxLensError):
+    """The server is accepting more than it can durably store; the caller should retry later."""
+
+    code = "overloaded"
+    http_status = 429
+    exit_code = 8
+
+    def __init__(self, message: str, *, retry_after: int = 1, data: dict[str, Any] | None = None) -> None:
+        super().__init__(message, data=data)
+        self.retry_after = retry_after
 
 
 class NotFound(CxLensError):

@@ -18,6 +18,7 @@ from tests.factories import interaction, write_csv
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
+from cxlens.storage.migrations import available_migrations
 
 CXLENS = [sys.executable, "-m", "cxlens"]
 
@@ -241,5 +242,6 @@ def test_workspace_path_from_environment(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"workspace": str(target), "schema_version": 1}
+    latest = max(m.version for m in available_migrations())
+    assert json.loads(result.stdout) == {"workspace": str(target), "schema_version": latest}
     assert target.exists()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cxlens.bootstrap import open_store
+from cxlens.bootstrap import live_ingest, open_store, wire_limits
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
@@ -20,9 +20,10 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
 
     from cxlens.web.app import create_app
 
+    app = create_app(store, live=live_ingest(settings, store), limits=wire_limits(settings))
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     try:
-        uvicorn.run(create_app(store), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
         store.close()
 

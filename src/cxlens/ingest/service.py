@@ -22,7 +22,7 @@ from cxlens.ingest.load import CHUNK, ChunkResult, load_interactions, load_respo
 from cxlens.ingest.load_cases import load_case_events, load_cases
 from cxlens.ingest.load_customers import load_customers
 from cxlens.ingest.options import ImportOptions, detect_format
-from cxlens.storage.store import Session, Store, chunks
+from cxlens.storage.store import Session, Store, UnitOfWork, chunks
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
 Loader = Callable[[Session, tuple[str, ...]], ChunkResult]
@@ -94,11 +94,7 @@ def _run(
     path: Path | None = None,
 ) -> ImportReport:
     try:
-        plan = plan_columns(spec, columns, options)
-        build_candidates(s, spec=spec, staged=STAGED, plan=plan, options=options)
-        if path is not None:
-            s.finish_staging(STAGED, path)
-        report = _validation_report(s, spec, source_file, options)
+        plan, report = _prepare(s, spec, columns, options, source_file=source_file, path=path)
         if options.strict and report.rejected_count:
             raise ImportFailed(
                 f"{report.rejected_count} row(s) are invalid and --strict is set: nothing was imported.",
@@ -107,9 +103,45 @@ def _run(
         _load_chunks(store, s, spec, plan, options, report, progress)
         return report
     finally:
-        s.drop_temp(
-            STAGED, f"{STAGED}_lines", f"{STAGED}_rejects", CAND, CHUNK, "_row_customer", "_new_customers"
-        )
+        drop_staging(s)
+
+
+def _prepare(
+    s: Session,
+    spec: EntitySpec,
+    columns: list[str],
+    options: ImportOptions,
+    *,
+    source_file: str,
+    path: Path | None = None,
+) -> tuple[Plan, ImportReport]:
+    plan = plan_columns(spec, columns, options)
+    build_candidates(s, spec=spec, staged=STAGED, plan=plan, options=options)
+    if path is not None:
+        s.finish_staging(STAGED, path)
+    return plan, _validation_report(s, spec, source_file, options)
+
+
+def load_staged(uow: UnitOfWork, entity: str, columns: list[str], *, options: ImportOptions) -> ImportReport:
+    """Load every valid row of the staged table ``_staged`` (text columns named after fields, plus
+    ``_row``/``_line``) inside the caller's transaction, without the idempotency anti-join: the
+    caller has deduplicated already (live tracking does, on message ids). Invalid rows stay in
+    ``_cand`` (``_err_col``, ``_err_reason``) until ``drop_staging``."""
+    spec = entity_spec(entity)
+    uow.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGED}_rejects (_line BIGINT, column_name VARCHAR, reason VARCHAR)"
+    )
+    plan, report = _prepare(uow, spec, columns, options, source_file=f"<{entity}>")
+    total = int(uow.fetch_value(f"SELECT coalesce(max(_row), 0) FROM {CAND}"))
+    take_chunk(uow, 1, total + 1)
+    _fold(report, LOADERS[spec.name](uow, plan.identities))
+    return report
+
+
+def drop_staging(s: Session) -> None:
+    s.drop_temp(
+        STAGED, f"{STAGED}_lines", f"{STAGED}_rejects", CAND, CHUNK, "_row_customer", "_new_customers"
+    )
 
 
 def _validation_report(

@@ -29,6 +29,11 @@ class Dialect(Protocol):
         """A JSON object built from (key literal, value expression) pairs."""
         ...
 
+    def hash64(self, expr: str) -> str:
+        """A 64-bit unsigned hash of a text expression that never changes between engine versions
+        (stored hashes must keep matching after an upgrade)."""
+        ...
+
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -61,3 +66,6 @@ class DuckDBDialect:
             return "NULL"
         args = ", ".join(f"{quote_literal(k)}, {v}" for k, v in pairs)
         return f"CAST(json_object({args}) AS JSON)"
+
+    def hash64(self, expr: str) -> str:
+        return f"md5_number_lower({expr})"

@@ -165,6 +165,20 @@ class DuckDBSession:
             f"FROM {quote_ident(raw)} WHERE line IS NOT NULL AND trim(line) <> '' AND NOT ({valid})"
         )
 
+    def stage_lines(self, name: str, paths: list[Path]) -> int:
+        if not paths:
+            self._cur.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} (_row BIGINT, line VARCHAR)")
+            return 0
+        files = "[" + ", ".join(quote_literal(str(p)) for p in paths) + "]"
+        self._cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote_ident(name)} AS "
+            "SELECT CAST(row_number() OVER () AS BIGINT) AS _row, line FROM read_csv("
+            f"{files}, columns = {{'line': 'VARCHAR'}}, header = false, "
+            f"delim = {quote_literal(_JSONL_DELIMITER)}, quote = '', escape = '', "
+            f"max_line_size = {self._max_line_bytes}, strict_mode = false) WHERE line IS NOT NULL"
+        )
+        return int(self.fetch_value(f"SELECT count(*) FROM {quote_ident(name)}"))
+
     def _stage_parquet(self, name: str, path: Path) -> None:
         described = self.fetch_all("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)])
         cols = ", ".join(

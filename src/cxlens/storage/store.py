@@ -48,6 +48,11 @@ class Session(Protocol):
         ``column_name``, ``reason``); a file that is not UTF-8 raises ImportFailed."""
         ...
 
+    def stage_lines(self, name: str, paths: list[Path]) -> int:
+        """Expose the lines of ``paths`` (in order) as the temporary table ``name(_row, line)``;
+        ``_row`` numbers them from 1 across all files. Returns the number of lines."""
+        ...
+
     def drop_temp(self, *names: str) -> None: ...
 
 

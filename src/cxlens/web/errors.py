@@ -1,4 +1,9 @@
-"""The one mapping of errors to HTTP: ``{"error": {"code", "message", "data"}}``."""
+"""The one mapping of errors to HTTP: ``{"error": {"code", "message", "data"}}``.
+
+Under ``/v1/`` (the Segment-compatible tracking API) the body also carries ``code`` and
+``message`` at the top level: the Segment and RudderStack clients read ``payload["code"]`` and
+treat a body without it as a transient failure, retrying a request that can never succeed.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,39 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from cxlens.errors import CxLensError
+from cxlens.errors import CxLensError, Overloaded
 
 
-def _body(code: str, message: str, data: object = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "data": data or {}}}
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    data: object = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, object] = {"error": {"code": code, "message": message, "data": data or {}}}
+    if request.url.path.startswith("/v1/"):
+        body = {"code": code, "message": message, **body}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CxLensError)
-    async def cxlens_error(_: Request, error: CxLensError) -> JSONResponse:
-        return JSONResponse(error.to_dict(), status_code=error.http_status)
+    async def cxlens_error(request: Request, error: CxLensError) -> JSONResponse:
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Overloaded) else None
+        return _respond(request, error.http_status, error.code, error.message, error.data, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = [{"loc": list(e["loc"]), "message": e["msg"]} for e in error.errors()]
-        return JSONResponse(_body("invalid_input", "The request is not valid.", {"problems": problems}), 400)
+        return _respond(request, 400, "invalid_input", "The request is not valid.", {"problems": problems})
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
-        return JSONResponse(_body(code, str(error.detail)), error.status_code)
+        return _respond(request, error.status_code, code, str(error.detail))
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, error: Exception) -> JSONResponse:
-        return JSONResponse(_body("internal_error", "Something went wrong on our side."), 500)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return _respond(request, 500, "internal_error", "Something went wrong on our side.")

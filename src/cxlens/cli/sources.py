@@ -1,0 +1,79 @@
+"""``cxlens sources create|list|revoke`` — write keys for the tracking API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from cxlens.cli.context import DbOption, store_for
+from cxlens.cli.output import OutputFormat, console, format_option, render_rows, to_json
+from cxlens.sources.queries import list_sources
+from cxlens.sources.service import create_source, revoke_source
+
+app = typer.Typer(
+    help="Sources that send events to the tracking API, and their write keys.", no_args_is_help=True
+)
+
+
+@app.command("create")
+def create(
+    name: str = typer.Argument(
+        ..., help="Source name, e.g. website or ios-app; it labels every event it sends."
+    ),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
+) -> None:
+    """Create a source and print its new write key (shown once; only its hash is stored)."""
+    store = store_for(db)
+    try:
+        with store.unit_of_work() as uow:
+            created = create_source(uow, name)
+    finally:
+        store.close()
+    if fmt is OutputFormat.json:
+        print(
+            to_json(
+                {"name": created.name, "write_key": created.write_key, "reactivated": created.reactivated}
+            )
+        )
+        return
+    if fmt is OutputFormat.csv:
+        render_rows([{"name": created.name, "write_key": created.write_key}], fmt)
+        return
+    verb = "has a new key" if created.reactivated else "created"
+    console.print(
+        f"Source {created.name} {verb}. Its write key (shown only now — store it safely):", markup=False
+    )
+    console.print(created.write_key, markup=False, highlight=False)
+    console.print(
+        "Point a Segment or RudderStack library at this server with it, e.g. in Python:\n"
+        "  analytics.write_key = '<key>'; analytics.host = 'http://127.0.0.1:8000'",
+        markup=False,
+    )
+
+
+@app.command("list")
+def list_command(db: Path | None = DbOption, fmt: OutputFormat = format_option()) -> None:
+    """Sources with their key hint, state and events over the deduplication window."""
+    store = store_for(db)
+    try:
+        with store.session() as s:
+            rows = list_sources(s)
+    finally:
+        store.close()
+    render_rows(rows, fmt, title="Sources")
+
+
+@app.command("revoke")
+def revoke(
+    name: str = typer.Argument(..., help="The source whose key stops working."), db: Path | None = DbOption
+) -> None:
+    """Revoke a source's write key; `sources create NAME` later issues a new one."""
+    store = store_for(db)
+    try:
+        with store.unit_of_work() as uow:
+            revoke_source(uow, name)
+    finally:
+        store.close()
+    console.print(f"Source {name} revoked: its key no longer works.", markup=False)

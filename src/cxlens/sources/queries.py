@@ -1,0 +1,30 @@
+"""Reads on sources: the list with activity, and the lookup of a presented write key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cxlens.sources.model import hash_key
+from cxlens.storage.store import Session
+
+
+def list_sources(s: Session) -> list[dict[str, Any]]:
+    """Every source with its activity over the deduplication window (``tracking_events`` keeps
+    the events of that window; older ones are on the timelines but no longer counted here)."""
+    return s.fetch_all(
+        "SELECT s.name, s.key_hint, s.created_at, s.revoked_at, "
+        "coalesce(e.events, 0) AS events, e.last_received_at, coalesce(r.rejected, 0) AS rejected "
+        "FROM sources s "
+        "LEFT JOIN (SELECT source, count(*) AS events, max(received_at) AS last_received_at "
+        "           FROM tracking_events GROUP BY source) e ON e.source = s.name "
+        "LEFT JOIN (SELECT source, count(*) AS rejected FROM tracking_rejects GROUP BY source) r "
+        "ON r.source = s.name ORDER BY s.name"
+    )
+
+
+def source_for_key(s: Session, key: str) -> str | None:
+    """The name of the active source whose write key this is, or None."""
+    name = s.fetch_value(
+        "SELECT name FROM sources WHERE key_hash = ? AND revoked_at IS NULL", [hash_key(key)]
+    )
+    return str(name) if name is not None else None
