@@ -215,27 +215,38 @@ def _merge_aliases(uow: UnitOfWork) -> int:
 
 
 def _link_accounts(uow: UnitOfWork) -> None:
-    """``group``: create or update the account (the last traits of the batch win), then link the
-    member — the holder of the call's user id, else of its anonymous id."""
-    groups = (
-        "SELECT trim(json_extract_string(j, '$.groupId')) AS account_id, source, user_id, anonymous_id, "
-        "received_at, json_extract(j, '$.traits') AS traits, "
-        "json_extract_string(j, '$.traits.name') AS name, _row "
+    """``group``: create or update each account (traits merged in call order, the later value of a
+    trait winning), then link the member — the holder of the call's user id, else its anonymous id."""
+    if not uow.fetch_value(f"SELECT count(*) FROM {EVENTS} WHERE type = 'group'"):
+        return
+    uow.execute(
+        "CREATE OR REPLACE TEMP TABLE _grp AS SELECT _row, trim(json_extract_string(j, '$.groupId')) AS account_id, "
+        "source, user_id, anonymous_id, received_at, json_extract(j, '$.traits') AS traits "
         f"FROM {EVENTS} WHERE type = 'group'"
     )
+    trait_path = "'$.\"' || replace(k, '\"', '\\\"') || '\"'"
     uow.execute(
-        "INSERT INTO accounts SELECT account_id, name, traits, source, now(), now() FROM ("
-        f"SELECT *, row_number() OVER (PARTITION BY account_id ORDER BY _row DESC) AS n FROM ({groups})) "
-        "WHERE n = 1 ON CONFLICT (account_id) DO UPDATE SET name = coalesce(excluded.name, accounts.name), "
+        "CREATE OR REPLACE TEMP TABLE _grp_traits AS SELECT account_id, "
+        "CAST(json_group_object(k, v) AS JSON) AS traits FROM ("
+        f"SELECT account_id, k, arg_max(json_extract(traits, {trait_path}), _row) AS v FROM ("
+        "SELECT account_id, _row, traits, unnest(json_keys(traits)) AS k FROM _grp WHERE traits IS NOT NULL) "
+        "GROUP BY account_id, k) GROUP BY account_id"
+    )
+    uow.execute(
+        "INSERT INTO accounts SELECT g.account_id, json_extract_string(t.traits, '$.name'), t.traits, g.source, "
+        "now(), now() FROM (SELECT account_id, min(source) AS source FROM _grp GROUP BY account_id) g "
+        "LEFT JOIN _grp_traits t USING (account_id) "
+        "ON CONFLICT (account_id) DO UPDATE SET name = coalesce(excluded.name, accounts.name), "
         "traits = CASE WHEN excluded.traits IS NULL THEN accounts.traits "
         "ELSE json_merge_patch(coalesce(accounts.traits, '{}'), excluded.traits) END, updated_at = now()"
     )
     uow.execute(
         "INSERT OR IGNORE INTO account_members SELECT g.account_id, i.customer_key, min(g.source), "
-        f"min(g.received_at) FROM ({groups}) g JOIN identities i ON "
+        "min(g.received_at) FROM _grp g JOIN identities i ON "
         "i.kind = CASE WHEN g.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END "
         "AND i.value = trim(coalesce(g.user_id, g.anonymous_id)) GROUP BY g.account_id, i.customer_key"
     )
+    uow.drop_temp("_grp", "_grp_traits")
 
 
 def prune_tracking_log(uow: UnitOfWork, *, days: int) -> int:
