@@ -6,21 +6,18 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.factories import interaction, write_csv
+from tests.live_server import CXLENS, running_server
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.storage.migrations import available_migrations
-
-CXLENS = [sys.executable, "-m", "cxlens"]
 
 
 def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -70,37 +67,15 @@ def test_errors_are_one_line_without_traceback(
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_serve_answers_over_http_and_other_commands_are_told_plainly(tmp_path: Path) -> None:
     db = tmp_path / "ws.duckdb"
     run("import", "interactions", str(write_csv(tmp_path / "i.csv", [interaction("u1")])), db=db)
-    port = free_port()
-    server = subprocess.Popen(
-        [*CXLENS, "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+    with running_server(db) as base:
         hits = httpx.get(f"{base}/api/customers", params={"q": "u1"}).json()["items"]
         assert len(hits) == 1
         busy = run("customers", "show", "u1", db=db)
         assert busy.returncode == 7
         assert "in use by another cxlens process" in busy.stderr and "Traceback" not in busy.stderr
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.slow

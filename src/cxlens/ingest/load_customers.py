@@ -1,5 +1,5 @@
 """Loading customer profiles: resolve each row to its customer, then fill the profile with the
-row's non-empty values (the file's last row for a customer wins)."""
+rows' non-empty values (for each field, the last non-empty value for that customer wins)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ def load_customers(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     resolve(s, identities, result)
     email = "c.email" if "email" in identities else "NULL"
     phone = "c.phone" if "phone" in identities else "NULL"
-    picked = ", ".join(f"c.{f}" for f in _PROFILE)
+    picked = {f: f"c.{f}" for f in (*_PROFILE, "attributes")} | {"email": email, "phone": phone}
+    last_values = ", ".join(
+        f"arg_max({expr}, c._row) FILTER (WHERE {expr} IS NOT NULL) AS {f}" for f, expr in picked.items()
+    )
     s.execute(
-        "CREATE OR REPLACE TEMP TABLE _profile AS SELECT * FROM ("
-        f"SELECT rc.customer_key, {picked}, c.attributes, {email} AS email, {phone} AS phone, "
-        "row_number() OVER (PARTITION BY rc.customer_key ORDER BY c._row DESC) AS n "
-        f"FROM {CHUNK} c JOIN _row_customer rc USING (_row)) WHERE n = 1"
+        f"CREATE OR REPLACE TEMP TABLE _profile AS SELECT rc.customer_key, {last_values} "
+        f"FROM {CHUNK} c JOIN _row_customer rc USING (_row) GROUP BY rc.customer_key"
     )
     profile = (*_PROFILE, "email", "phone")
     changed = " OR ".join(f"(p.{f} IS NOT NULL AND p.{f} IS DISTINCT FROM k.{f})" for f in profile)
