@@ -136,6 +136,7 @@ def test_kill_9_loses_no_acknowledged_event_and_retries_create_no_duplicates(tmp
     try:
         producer.start()
         _wait_until(lambda: wait_stats(base)["processed_events"] > 2_000)
+        assert client.queue.qsize() > 0  # the client still has batches to send
         server.send_signal(signal.SIGKILL)  # mid-stream: requests in flight get no answer
         server.wait()
         server = start_server(db, port)
