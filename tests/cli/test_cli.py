@@ -17,6 +17,7 @@ from tests.live_server import CXLENS, running_server
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
+from cxlens.sources.queries import source_for_key
 from cxlens.storage.migrations import available_migrations
 
 
@@ -189,6 +190,13 @@ def test_demo_builds_a_workspace_and_refuses_to_overwrite_a_real_one(tmp_path: P
     built = small_demo()
     assert built.returncode == 0, built.stderr
     assert "Demo workspace ready" in built.stdout
+    key = next(line for line in built.stdout.splitlines() if line.startswith("cxk_"))
+    store = open_store(Settings(db=db))
+    try:
+        with store.session() as s:
+            assert source_for_key(s, key) == "demo-website"
+    finally:
+        store.close()
     shown = json.loads(run("customers", "show", "u000001", "--format", "json", db=db).stdout)
     assert {i["type"] for i in shown["timeline"]} >= {"interaction"}
     rebuilt = small_demo()

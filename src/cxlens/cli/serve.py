@@ -10,9 +10,11 @@ from cxlens.bootstrap import live_ingest, open_store, wire_limits
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
+from cxlens.sources.service import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
 
 DEMO_DB = Path("cxlens-demo.duckdb")
+DEMO_SOURCE = "demo-website"
 
 
 def _run_server(store: DuckDBStore, settings: Settings) -> None:
@@ -79,6 +81,12 @@ def demo(
         )
     for entity, report in reports.items():
         console.print(f"  {entity:<12} {report.imported:>10,} imported, {report.rejected_count:,} rejected")
+    with store.unit_of_work() as uow:
+        key = create_source(uow, DEMO_SOURCE).write_key
+    console.print(
+        f"Tracking API (Segment format, POST /v1/batch): source {DEMO_SOURCE}, write key:", markup=False
+    )
+    console.print(key, markup=False, highlight=False, soft_wrap=True)
     if no_serve:
         store.close()
         console.print(f"Demo workspace ready: {path}")
