@@ -239,3 +239,21 @@ def test_garbage_never_gets_a_500(client: TestClient, key: str, body: bytes) -> 
         response = client.post(path, content=body, headers=basic(key))
         assert 400 <= response.status_code < 500, (path, body, response.text)
         assert response.json()["code"]
+
+
+def test_browser_sites_may_post_events_but_nothing_else_cross_origin(client: TestClient, key: str) -> None:
+    preflight = client.options(
+        "/v1/batch", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "X-Write-Key" in preflight.headers["access-control-allow-headers"]
+    # analytics.js sends text/plain with the key in the body, to avoid the preflight altogether.
+    posted = client.post(
+        "/v1/track",
+        content=b'{"writeKey": "' + key.encode() + b'", "userId": "u1", "event": "Clicked"}',
+        headers={"Content-Type": "text/plain", "Origin": "https://shop.example"},
+    )
+    assert posted.status_code == 200 and posted.headers["access-control-allow-origin"] == "*"
+    other = client.get("/health", headers={"Origin": "https://shop.example"})
+    assert "access-control-allow-origin" not in other.headers

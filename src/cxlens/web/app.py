@@ -13,6 +13,7 @@ from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
 from cxlens.storage.store import Store
 from cxlens.web.api import customers, tracking
+from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
 
 
@@ -43,6 +44,7 @@ def create_app(store: Store, *, live: LiveIngest | None = None, limits: WireLimi
     app.state.live = live
     app.state.wire_limits = limits or WireLimits()
     install_error_handlers(app)
+    app.add_middleware(TrackingCors)
     app.include_router(customers.router)
     app.include_router(tracking.router)
 
