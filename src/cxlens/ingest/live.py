@@ -102,6 +102,7 @@ class Processor:
         while not self._stopping.is_set():
             self._wake.wait(self._config.interval_seconds)
             self._wake.clear()
+            started = time.monotonic()
             try:
                 while self.apply_once():
                     pass
@@ -112,6 +113,9 @@ class Processor:
                 self.stats.last_error = f"{type(error).__name__}: {error}"
                 log.exception("applying tracking events failed (attempt %d); will retry", failures)
                 self._stopping.wait(min(30.0, 0.5 * 2**failures))
+            # At most one batch per interval: a trickle of single calls then costs one transaction
+            # per interval rather than one per request, and the timeline is still under a second behind.
+            self._stopping.wait(max(0.0, self._config.interval_seconds - (time.monotonic() - started)))
         self._drain_before_stop()
 
     def _drain_before_stop(self) -> None:
