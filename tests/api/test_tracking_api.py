@@ -134,16 +134,27 @@ def test_a_retried_batch_creates_no_duplicate(client: TestClient, key: str) -> N
     assert (stats["processed_events"], stats["duplicates"]) == (5, 10)
 
 
-def test_missing_and_bad_keys_get_401(client: TestClient, store: DuckDBStore, tmp_path: Path) -> None:
+def test_missing_and_bad_keys_get_401(client: TestClient) -> None:
     body = {"batch": [{"type": "track", **track()}]}
     assert_error(client.post("/v1/batch", json=body), 401, "missing_write_key")
     assert_error(
         client.post("/v1/batch", json=body, headers=basic("cxk_not-a-key")), 401, "invalid_write_key"
     )
-    revoked = new_key(store, "old-app")
+
+
+def test_keys_created_or_revoked_while_serving_count_from_the_next_refresh(
+    client: TestClient, store: DuckDBStore
+) -> None:
+    body = {"batch": [{"type": "track", **track()}]}
+    sources = client.app.state.live.sources  # type: ignore[attr-defined]
+    late = new_key(store, "late-app")
+    assert_error(client.post("/v1/batch", json=body, headers=basic(late)), 401, "invalid_write_key")
+    sources.refresh()  # what the server does every 5 seconds
+    assert client.post("/v1/batch", json=body, headers=basic(late)).status_code == 200
     with store.unit_of_work() as uow:
-        revoke_source(uow, "old-app")
-    assert_error(client.post("/v1/batch", json=body, headers=basic(revoked)), 401, "invalid_write_key")
+        revoke_source(uow, "late-app")
+    sources.refresh()
+    assert_error(client.post("/v1/batch", json=body, headers=basic(late)), 401, "invalid_write_key")
 
 
 @pytest.mark.parametrize(

@@ -23,14 +23,14 @@ import orjson
 
 from cxlens.errors import Overloaded, WorkspaceError
 from cxlens.ingest.tracking import apply_segments, prune_tracking_log
-from cxlens.sources.queries import source_for_key
+from cxlens.sources.model import hash_key
+from cxlens.sources.queries import active_key_hashes
 from cxlens.storage.spool import Segment, Spool
 from cxlens.storage.store import Store
 
 log = logging.getLogger("cxlens.tracking")
 
-_KEY_CACHE_SECONDS = 5.0
-_KEY_CACHE_MAX = 10_000
+_KEY_REFRESH_SECONDS = 5.0
 _PRUNE_EVERY_SECONDS = 3600.0
 _STOP_DRAIN_SECONDS = 30.0
 
@@ -45,24 +45,23 @@ class LiveConfig:
 
 
 class SourceDirectory:
-    """Write key -> source name, cached for a few seconds (a revoked key stops working within
-    that time; unknown keys are cached too, so a flood of bad keys does not reach the database)."""
+    """Write key -> source name, from an in-memory copy of the active keys' hashes.
+
+    Request handling never waits on the database: a checkpoint or a long transaction there can
+    take seconds, and the lookup runs on the event loop. The copy is refreshed in the background
+    every few seconds, so a revoked key stops working (and a new one starts) within that time;
+    an unknown key costs a hash and a dict lookup, however many are tried."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._cache: dict[str, tuple[str | None, float]] = {}
+        self._by_hash: dict[str, str] = {}
+
+    def refresh(self) -> None:
+        with self._store.session() as s:
+            self._by_hash = active_key_hashes(s)  # one assignment: readers see old or new, whole
 
     def source_for(self, key: str) -> str | None:
-        now = time.monotonic()
-        hit = self._cache.get(key)
-        if hit is not None and now - hit[1] < _KEY_CACHE_SECONDS:
-            return hit[0]
-        with self._store.session() as s:
-            name = source_for_key(s, key)
-        if len(self._cache) >= _KEY_CACHE_MAX:
-            self._cache.clear()
-        self._cache[key] = (name, now)
-        return name
+        return self._by_hash.get(hash_key(key))
 
 
 @dataclass
@@ -73,6 +72,8 @@ class ProcessorStats:
     batches: int = 0
     last_error: str | None = None
     last_applied_at: float | None = None
+    last_batch_events: int = 0
+    last_batch_seconds: float = 0.0
 
 
 class Processor:
@@ -132,6 +133,7 @@ class Processor:
         if not sealed:
             return False
         batch = _take(sealed, self._config.batch_events)
+        started = time.monotonic()
         result = apply_segments(self._store, batch)
         self._spool.discard(batch)
         self.stats.applied_events += result.applied
@@ -140,6 +142,8 @@ class Processor:
         self.stats.batches += 1
         self.stats.last_error = None
         self.stats.last_applied_at = time.time()
+        self.stats.last_batch_events = result.events
+        self.stats.last_batch_seconds = round(time.monotonic() - started, 3)
         return len(batch) < len(sealed)
 
     def _maybe_prune(self) -> None:
@@ -181,16 +185,29 @@ class LiveIngest:
         self._queued_events = 0
         self._wake: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxlens-spool")
         self._closing = False
 
     async def start(self) -> None:
+        self.sources.refresh()
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write_loop(), name="cxlens-spool-writer")
+        self._refresher = asyncio.create_task(self._refresh_loop(), name="cxlens-key-refresh")
         self.processor.start()
+
+    async def _refresh_loop(self) -> None:
+        while not self._closing:
+            await asyncio.sleep(_KEY_REFRESH_SECONDS)
+            try:
+                await asyncio.to_thread(self.sources.refresh)
+            except Exception:  # keep the last good copy; try again next time
+                log.exception("refreshing the write keys failed")
 
     async def stop(self) -> None:
         self._closing = True
+        if self._refresher is not None:
+            self._refresher.cancel()
         if self._wake is not None and self._writer is not None:
             self._wake.set()
             await self._writer
@@ -261,4 +278,5 @@ class LiveIngest:
             "duplicates": s.duplicates,
             "rejected": s.rejected,
             "last_error": s.last_error,
+            "last_batch": {"events": s.last_batch_events, "seconds": s.last_batch_seconds},
         }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxlens.sources.model import hash_key
 from cxlens.storage.store import Session
 
 
@@ -22,9 +21,9 @@ def list_sources(s: Session) -> list[dict[str, Any]]:
     )
 
 
-def source_for_key(s: Session, key: str) -> str | None:
-    """The name of the active source whose write key this is, or None."""
-    name = s.fetch_value(
-        "SELECT name FROM sources WHERE key_hash = ? AND revoked_at IS NULL", [hash_key(key)]
-    )
-    return str(name) if name is not None else None
+def active_key_hashes(s: Session) -> dict[str, str]:
+    """Key hash -> source name of every active source (a small table, read whole)."""
+    return {
+        r["key_hash"]: r["name"]
+        for r in s.fetch_all("SELECT key_hash, name FROM sources WHERE revoked_at IS NULL")
+    }

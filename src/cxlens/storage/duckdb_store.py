@@ -244,6 +244,7 @@ class DuckDBStore:
             raise WorkspaceError(f"Cannot open the workspace {path}: {_first_line(error)}") from error
         except duckdb.Error as error:
             raise WorkspaceError(f"{path} is not a cxlens workspace: {_first_line(error)}") from error
+        self._schema_version: int | None = None
         self._migrate()
 
     def _migrate(self) -> None:
@@ -264,8 +265,12 @@ class DuckDBStore:
                 cur.execute("COMMIT")
 
     def schema_version(self) -> int:
-        value = self._conn.cursor().execute("SELECT max(version) FROM schema_migrations").fetchone()
-        return int(value[0]) if value and value[0] is not None else 0
+        """The schema version, read once: it only changes when a workspace is opened (migrated),
+        and health checks must not queue behind a long transaction or a checkpoint."""
+        if self._schema_version is None:
+            value = self._conn.cursor().execute("SELECT max(version) FROM schema_migrations").fetchone()
+            self._schema_version = int(value[0]) if value and value[0] is not None else 0
+        return self._schema_version
 
     @contextmanager
     def session(self) -> Iterator[DuckDBSession]:
