@@ -45,6 +45,8 @@ def build_candidates(
     if spec.needs_customer:
         checks.append((_no_identity(plan), ", ".join(plan.sources[i] for i in plan.identities)))
     values["_hash"] = _row_hash(plan, d.md5)
+    if "idempotency_key" in plan.sources:  # the hash is only the fallback key: spare rows that have one
+        values["_hash"] = f"CASE WHEN {_raw(plan, 'idempotency_key')} IS NULL THEN {values['_hash']} END"
     if "phone" in plan.identities:
         values["_phone_raw"] = _raw(plan, "phone")  # for the phonenumbers pass below
     _create(s, staged, plan, pre, values, checks)

@@ -135,7 +135,6 @@ class Processor:
         batch = _take(sealed, self._config.batch_events)
         started = time.monotonic()
         result = apply_segments(self._store, batch)
-        self._spool.discard(batch)
         self.stats.applied_events += result.applied
         self.stats.duplicates += result.duplicates
         self.stats.rejected += result.rejected
@@ -144,6 +143,7 @@ class Processor:
         self.stats.last_applied_at = time.time()
         self.stats.last_batch_events = result.events
         self.stats.last_batch_seconds = round(time.monotonic() - started, 3)
+        self._spool.discard(batch)  # after the counters, so a zero backlog means they are final
         return len(batch) < len(sealed)
 
     def _maybe_prune(self) -> None:

@@ -21,6 +21,8 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import STAGED, drop_staging, load_staged
 from cxlens.ingest.tracking_sql import (
     channel_expr,
+    extracted_columns,
+    extraction,
     identify_traits_expr,
     name_expr,
     properties_expr,
@@ -84,22 +86,16 @@ def _applied_names(uow: UnitOfWork, names: list[str]) -> set[str]:
 
 
 def _extract(uow: UnitOfWork) -> None:
+    """One row per readable event, its fields extracted in one pass over the JSON."""
     d = uow.dialect
-
-    def text(path: str) -> str:
-        return f"json_extract_string(j, '{path}')"
-
     uow.execute(
-        f"CREATE OR REPLACE TEMP TABLE {EVENTS} AS SELECT _row, j, source, message_id, type, "
-        f"{identify_traits_expr()} AS traits, "
+        f"CREATE OR REPLACE TEMP TABLE {EVENTS} AS SELECT *, {identify_traits_expr()} AS traits, "
         f"{d.hash64('source || chr(31) || message_id')} AS id_hash, "
-        f"{text('$.userId')} AS user_id, {text('$.anonymousId')} AS anonymous_id, "
-        f"{d.try_cast(text('$.receivedAt'), 'TIMESTAMPTZ')} AS received_at, "
-        f"coalesce({d.try_cast(text('$.timestamp'), 'TIMESTAMPTZ')}, "
-        f"{d.try_cast(text('$.receivedAt'), 'TIMESTAMPTZ')}) AS occurred_at "
-        f"FROM (SELECT _row, j, {text('$._source')} AS source, {text('$.messageId')} AS message_id, "
-        f"{text('$.type')} AS type FROM (SELECT _row, CAST(line AS JSON) AS j FROM {LINES} "
-        "WHERE json_valid(line))) WHERE source IS NOT NULL AND message_id IS NOT NULL"
+        f"{d.try_cast('received_text', 'TIMESTAMPTZ')} AS received_at, "
+        f"coalesce({d.try_cast('timestamp_text', 'TIMESTAMPTZ')}, {d.try_cast('received_text', 'TIMESTAMPTZ')}) "
+        f"AS occurred_at FROM (SELECT _row, line AS j, {extracted_columns()} "
+        f"FROM (SELECT _row, line, {extraction('line')} AS f FROM {LINES} WHERE json_valid(line))) "
+        "WHERE source IS NOT NULL AND message_id IS NOT NULL"
     )
 
 
@@ -141,7 +137,7 @@ def _apply_profiles(uow: UnitOfWork, result: TrackingResult) -> None:
     # profiles are merged below (two user ids are never linked by the identity rules alone).
     previous = (
         "CASE WHEN type = 'alias' AND NOT EXISTS (SELECT 1 FROM identities i WHERE i.kind = 'user_id' "
-        "AND i.value = json_extract_string(j, '$.previousId')) THEN json_extract_string(j, '$.previousId') END"
+        "AND i.value = previous_id) THEN previous_id END"
     )
     uow.execute(
         f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT _row, _row AS _line, source, user_id, "
@@ -188,7 +184,7 @@ def _record_rejects(uow: UnitOfWork) -> int:
     return int(
         uow.fetch_value(
             "INSERT INTO tracking_rejects SELECT t.source, t.message_id, t.type, c._err_col, c._err_reason, "
-            f"t.j, now() FROM {CAND} c JOIN {EVENTS} t ON t._row = c._row WHERE c._err_reason IS NOT NULL"
+            f"CAST(t.j AS JSON), now() FROM {CAND} c JOIN {EVENTS} t ON t._row = c._row WHERE c._err_reason IS NOT NULL"
         )
         or 0
     )
@@ -201,7 +197,7 @@ def _merge_aliases(uow: UnitOfWork) -> int:
         "CREATE OR REPLACE TEMP TABLE _alias_pairs AS SELECT cp.canonical_key AS loser_key, "
         "min(cu.canonical_key) AS winner_key "
         f"FROM {EVENTS} a "
-        "JOIN identities ip ON ip.kind = 'user_id' AND ip.value = trim(json_extract_string(a.j, '$.previousId')) "
+        "JOIN identities ip ON ip.kind = 'user_id' AND ip.value = trim(a.previous_id) "
         "JOIN customers cp ON cp.customer_key = ip.customer_key "
         "JOIN identities iu ON iu.kind = 'user_id' AND iu.value = trim(a.user_id) "
         "JOIN customers cu ON cu.customer_key = iu.customer_key "
@@ -220,8 +216,8 @@ def _link_accounts(uow: UnitOfWork) -> None:
     if not uow.fetch_value(f"SELECT count(*) FROM {EVENTS} WHERE type = 'group'"):
         return
     uow.execute(
-        "CREATE OR REPLACE TEMP TABLE _grp AS SELECT _row, trim(json_extract_string(j, '$.groupId')) AS account_id, "
-        "source, user_id, anonymous_id, received_at, json_extract(j, '$.traits') AS traits "
+        "CREATE OR REPLACE TEMP TABLE _grp AS SELECT _row, trim(group_id) AS account_id, "
+        "source, user_id, anonymous_id, received_at, CAST(top_traits AS JSON) AS traits "
         f"FROM {EVENTS} WHERE type = 'group'"
     )
     trait_path = "'$.\"' || replace(k, '\"', '\\\"') || '\"'"

@@ -48,8 +48,44 @@ SEMANTIC_STAGES = {
 PROFILE_TRAITS = ("email", "phone", "name", "segment")
 
 
-def _text(path: str) -> str:
-    return f"json_extract_string(j, {quote_literal(path)})"
+# Everything the processor reads from an event, extracted in one pass (the JSON is parsed once per
+# event; objects come back as JSON text). Column name -> JSON path.
+EXTRACTED = {
+    "source": "$._source",
+    "message_id": "$.messageId",
+    "type": "$.type",
+    "user_id": "$.userId",
+    "anonymous_id": "$.anonymousId",
+    "received_text": "$.receivedAt",
+    "timestamp_text": "$.timestamp",
+    "event": "$.event",
+    "name": "$.name",
+    "previous_id": "$.previousId",
+    "group_id": "$.groupId",
+    "properties": "$.properties",
+    "context": "$.context",
+    "top_traits": "$.traits",
+    "context_traits": "$.context.traits",
+    "property_channel": "$.properties.channel",
+    "call_channel": "$.channel",
+    "context_channel": "$.context.channel",
+    "context_app": "$.context.app",
+    "context_os": "$.context.os.name",
+    "context_device": "$.context.device.type",
+    "context_page": "$.context.page",
+    "user_agent": "$.context.userAgent",
+    "property_stage": "$.properties.stage",
+}
+
+
+def extracted_columns() -> str:
+    """``f[1] AS source, …`` over ``json_extract_string(line, [paths]) AS f`` (see EXTRACTED)."""
+    return ", ".join(f"f[{i}] AS {name}" for i, name in enumerate(EXTRACTED, start=1))
+
+
+def extraction(line: str) -> str:
+    paths = ", ".join(quote_literal(p) for p in EXTRACTED.values())
+    return f"json_extract_string({line}, [{paths}])"
 
 
 def _channel_word(expr: str) -> str:
@@ -64,14 +100,9 @@ def _in(expr: str, values: tuple[str, ...]) -> str:
 def channel_expr() -> str:
     """An explicit ``channel`` property wins, then the call's own channel field, then what the call
     type and context say (a screen or a mobile OS is the app, a page or a browser the web)."""
-    explicit = [_channel_word(_text(p)) for p in ("$.properties.channel", "$.channel", "$.context.channel")]
-    app = (
-        f"json_extract(j, '$.context.app') IS NOT NULL OR {_in(_text('$.context.os.name'), _APP_OS)} "
-        f"OR {_in(_text('$.context.device.type'), _APP_DEVICES)}"
-    )
-    web = (
-        "json_extract(j, '$.context.page') IS NOT NULL OR json_extract(j, '$.context.userAgent') IS NOT NULL"
-    )
+    explicit = [_channel_word(c) for c in ("property_channel", "call_channel", "context_channel")]
+    app = f"context_app IS NOT NULL OR {_in('context_os', _APP_OS)} OR {_in('context_device', _APP_DEVICES)}"
+    web = "context_page IS NOT NULL OR user_agent IS NOT NULL"
     by_type = "CASE type WHEN 'page' THEN 'web' WHEN 'screen' THEN 'app' END"
     by_context = f"CASE WHEN {app} THEN 'app' WHEN {web} THEN 'web' END"
     return f"coalesce({', '.join(explicit)}, {by_type}, {by_context}, 'other')"
@@ -79,34 +110,33 @@ def channel_expr() -> str:
 
 def stage_expr() -> str:
     stages = ", ".join(quote_literal(s) for s in STAGES)
-    given = f"lower(trim({_text('$.properties.stage')}))"
+    given = "lower(trim(property_stage))"
     semantic = " ".join(
         f"WHEN {quote_literal(k)} THEN {quote_literal(v)}" for k, v in SEMANTIC_STAGES.items()
     )
     return (
         f"CASE WHEN {given} IN ({stages}) THEN {given} "
-        f"WHEN type = 'track' THEN CASE lower(trim({_text('$.event')})) {semantic} END END"
+        f"WHEN type = 'track' THEN CASE lower(trim(event)) {semantic} END END"
     )
 
 
 def name_expr() -> str:
     """Track calls keep their event name; pages and screens read as Segment names them elsewhere."""
-    name = _text("$.name")
     return (
-        f"CASE type WHEN 'track' THEN {_text('$.event')} "
-        f"WHEN 'page' THEN CASE WHEN {name} IS NULL THEN 'Loaded a Page' ELSE 'Viewed ' || {name} || ' Page' END "
-        f"ELSE CASE WHEN {name} IS NULL THEN 'Loaded a Screen' ELSE 'Viewed ' || {name} || ' Screen' END END"
+        "CASE type WHEN 'track' THEN event "
+        "WHEN 'page' THEN CASE WHEN name IS NULL THEN 'Loaded a Page' ELSE 'Viewed ' || name || ' Page' END "
+        "ELSE CASE WHEN name IS NULL THEN 'Loaded a Screen' ELSE 'Viewed ' || name || ' Screen' END END"
     )
 
 
 def properties_expr() -> str:
     """The call's properties as sent, plus its context under ``$context`` (without the library
     and the traits, which say nothing about this interaction)."""
-    props = "coalesce(json_extract(j, '$.properties'), CAST('{}' AS JSON))"
-    context = "json_merge_patch(json_extract(j, '$.context'), '{\"library\": null, \"traits\": null}')"
+    props = "coalesce(CAST(properties AS JSON), CAST('{}' AS JSON))"
+    kept = 'json_merge_patch(CAST(context AS JSON), \'{"library": null, "traits": null}\')'
     return (
-        f"CASE WHEN json_extract(j, '$.context') IS NULL OR {context} = CAST('{{}}' AS JSON) THEN {props} "
-        f"ELSE json_merge_patch({props}, json_object('$context', {context})) END"
+        f"CASE WHEN context IS NULL OR {kept} = CAST('{{}}' AS JSON) THEN {props} "
+        f"ELSE json_merge_patch({props}, json_object('$context', {kept})) END"
     )
 
 
@@ -115,8 +145,8 @@ def identify_traits_expr() -> str:
     Segment's at the top level; both are read, the top level winning."""
     return (
         "CASE WHEN type = 'identify' THEN json_merge_patch("
-        "coalesce(json_extract(j, '$.context.traits'), CAST('{}' AS JSON)), "
-        "coalesce(json_extract(j, '$.traits'), CAST('{}' AS JSON))) END"
+        "coalesce(CAST(context_traits AS JSON), CAST('{}' AS JSON)), "
+        "coalesce(CAST(top_traits AS JSON), CAST('{}' AS JSON))) END"
     )
 
 

@@ -233,6 +233,10 @@ class DuckDBStore:
             "memory_limit": memory_limit,
             "TimeZone": "UTC",
             "autoinstall_known_extensions": False,
+            # Checkpoint after 256 MB of WAL rather than 16 MB: live ingestion commits a batch every
+            # second or so, and a checkpoint on each of them cost more than the batch itself
+            # (docs/decisions/0003-tracking-spool.md). A restart replays at most that much WAL.
+            "checkpoint_threshold": "256MB",
         }
         if threads:
             config["threads"] = threads
