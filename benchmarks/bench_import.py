@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from _machine import describe_machine
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -325,30 +326,7 @@ def run_child(args: list[str], result_file: Path, timeout: float) -> dict[str, A
 
 
 def machine() -> dict[str, Any]:
-    import duckdb
-    import pandas as pd
-    import psutil
-    import pyarrow as pa
-
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu or platform.processor(),
-        "logical_cores": psutil.cpu_count(logical=True),
-        "physical_cores": psutil.cpu_count(logical=False),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "duckdb": duckdb.__version__,
-        "pandas": pd.__version__,
-        "pyarrow": pa.__version__,
-    }
+    return describe_machine(("cxlens", "duckdb", "pandas", "pyarrow"))
 
 
 def mib(n: float | None) -> str:
