@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         "a `+country` prefix; without it such numbers are rejected.",
     )
     page_size: int = Field(default=50, ge=1, le=1000, description="Default page size of lists.")
+    metrics_min_n: int = Field(
+        default=30,
+        ge=1,
+        description="Groups with fewer answers (or cases) than this are flagged `small_n` and never called "
+        "significant: their figures are shown, not presented as facts.",
+    )
     spool_dir: Path | None = Field(
         default=None,
         description="Folder of the tracking API's spool: accepted events wait there, on disk, until they "

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import narwhals as nw
 import pyarrow as pa
 
 from cxlens.core.events import DomainEvent
@@ -66,6 +67,9 @@ class DuckDBSession:
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         return self._cur.sql(sql, params=params).to_arrow_table()
+
+    def lazy(self, sql: str) -> nw.LazyFrame[Any]:
+        return nw.from_native(self._cur.sql(sql))
 
     def put_arrow(self, name: str, table: pa.Table) -> None:
         view = f"_arrow_{name}"

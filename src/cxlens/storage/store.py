@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import narwhals as nw
 import pyarrow as pa
 
 from cxlens.core.events import DomainEvent
@@ -31,6 +32,11 @@ class Session(Protocol):
     def fetch_value(self, sql: str, params: Params = None) -> Any: ...
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table: ...
+
+    def lazy(self, sql: str) -> nw.LazyFrame[Any]:
+        """The query as an engine-neutral lazy frame (narwhals): analytics written against it run
+        unchanged on DuckDB here and on Spark. Valid while the session is open."""
+        ...
 
     def put_arrow(self, name: str, table: pa.Table) -> None:
         """Materialise an Arrow table as a temporary table ``name`` (replacing it)."""

@@ -8,10 +8,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from cxlens import __version__
 from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
 from cxlens.storage.store import Store
+from cxlens.version import __version__
 from cxlens.web.api import customers, tracking
 from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers

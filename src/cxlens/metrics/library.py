@@ -1,0 +1,234 @@
+"""The metrics: what each counts (sufficient statistics, aggregated inside the engine) and how
+its value, interval, components and comparison follow from those counts (numpy, on the small
+aggregated result). docs/metrics.md gives every definition and formula."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+
+from cxlens.metrics import stats
+from cxlens.metrics.stats import Array, Estimate
+
+Counts = dict[str, Array]
+
+RESPONSE_DIMENSIONS = ("channel", "touchpoint", "survey", "source", "segment")
+
+
+@dataclass(frozen=True)
+class Finished:
+    estimate: Estimate
+    n: Array
+    components: dict[str, Array]
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    name: str
+    title: str
+    unit: str
+    definition: str
+    source: str  # the base frame (metrics/frames.py)
+    time_column: str
+    dimensions: tuple[str, ...]
+    rows: Callable[[dict[str, float]], nw.Expr | None]  # which base rows the metric reads (None: all)
+    counts: Callable[[dict[str, float]], dict[str, nw.Expr]]  # aggregations per group
+    finish: Callable[[Counts, float, dict[str, float]], Finished]
+    compare: Callable[[Counts, Counts], Array]  # two-sided p-value of current vs previous
+    test: str  # name of the significance test, for docs and results
+
+
+def _score() -> nw.Expr:
+    return nw.col("score").cast(nw.Float64())
+
+
+def _count(condition: nw.Expr) -> nw.Expr:
+    return condition.cast(nw.Float64()).sum()
+
+
+# --- NPS -------------------------------------------------------------------------------------
+
+
+def _nps_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    return {
+        "n": nw.len().cast(nw.Float64()),
+        "promoters": _count(_score() >= 9),
+        "detractors": _count(_score() <= 6),
+    }
+
+
+def _nps_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    estimate = stats.nps(c["promoters"], c["detractors"], c["n"], confidence=confidence)
+    passives = c["n"] - c["promoters"] - c["detractors"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = {
+            "promoters": c["promoters"],
+            "passives": passives,
+            "detractors": c["detractors"],
+            "promoters_pct": 100 * c["promoters"] / c["n"],
+            "detractors_pct": 100 * c["detractors"] / c["n"],
+        }
+    return Finished(estimate, c["n"], shares)
+
+
+def _nps_compare(now: Counts, before: Counts) -> Array:
+    _, p = stats.nps_difference_p(
+        (now["promoters"], now["detractors"], now["n"]),
+        (before["promoters"], before["detractors"], before["n"]),
+    )
+    return p
+
+
+# --- CSAT ------------------------------------------------------------------------------------
+
+
+def _csat_counts(options: dict[str, float]) -> dict[str, nw.Expr]:
+    threshold = options.get("csat_threshold", 4)
+    scale_max = int(options.get("csat_scale_max", 5))
+    return {
+        "n": nw.len().cast(nw.Float64()),
+        "satisfied": _count(_score() >= threshold),
+        **{f"score_{k}": _count(_score() == k) for k in range(1, scale_max + 1)},
+    }
+
+
+def _csat_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    distribution = {k: v for k, v in c.items() if k.startswith("score_")}
+    return Finished(
+        stats.wilson(c["satisfied"], c["n"], confidence=confidence),
+        c["n"],
+        {"satisfied": c["satisfied"], **distribution},
+    )
+
+
+def _proportion_compare(key: str) -> Callable[[Counts, Counts], Array]:
+    def compare(now: Counts, before: Counts) -> Array:
+        return stats.two_proportion_p(now[key], now["n"], before[key], before["n"])
+
+    return compare
+
+
+# --- CES -------------------------------------------------------------------------------------
+
+
+def _ces_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    return {
+        "n": nw.len().cast(nw.Float64()),
+        "total": _score().sum(),
+        "total_sq": (_score() * _score()).sum(),
+        "agree": _count(_score() >= 5),
+    }
+
+
+def _ces_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    estimate, sd = stats.mean_t(c["total"], c["total_sq"], c["n"], confidence=confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        agree_pct = 100 * c["agree"] / c["n"]
+    return Finished(estimate, c["n"], {"sd": sd, "agree": c["agree"], "agree_pct": agree_pct})
+
+
+def _ces_compare(now: Counts, before: Counts) -> Array:
+    a, sd_a = stats.mean_t(now["total"], now["total_sq"], now["n"])
+    b, sd_b = stats.mean_t(before["total"], before["total_sq"], before["n"])
+    return stats.welch_p(a.value, sd_a, now["n"], b.value, sd_b, before["n"])
+
+
+# --- counts ----------------------------------------------------------------------------------
+
+
+def _volume_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    return {"n": nw.len().cast(nw.Float64())}
+
+
+def _volume_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    return Finished(stats.poisson(c["n"], confidence=confidence), c["n"], {})
+
+
+def _volume_compare(now: Counts, before: Counts) -> Array:
+    return stats.poisson_ratio_p(now["n"], before["n"])
+
+
+def _metric_is(name: str) -> Callable[[dict[str, float]], nw.Expr | None]:
+    return lambda _: nw.col("metric") == name
+
+
+def _all_rows(_: dict[str, float]) -> None:
+    return None
+
+
+METRICS: dict[str, MetricDef] = {
+    "nps": MetricDef(
+        "nps",
+        "Net Promoter Score",
+        "points (−100..100)",
+        "% promoters (9–10) − % detractors (0–6) of 0–10 answers; 95% adjusted-Wald interval (Rocks 2016).",
+        "responses",
+        "answered_at",
+        RESPONSE_DIMENSIONS,
+        _metric_is("nps"),
+        _nps_counts,
+        _nps_finish,
+        _nps_compare,
+        "z-test on the difference of adjusted NPS",
+    ),
+    "csat": MetricDef(
+        "csat",
+        "Customer satisfaction",
+        "% satisfied",
+        "% of 1–5 answers at or above 4 (top-2-box; threshold configurable); Wilson interval; full distribution.",
+        "responses",
+        "answered_at",
+        RESPONSE_DIMENSIONS,
+        _metric_is("csat"),
+        _csat_counts,
+        _csat_finish,
+        _proportion_compare("satisfied"),
+        "two-proportion z-test",
+    ),
+    "ces": MetricDef(
+        "ces",
+        "Customer effort score",
+        "mean (1–7)",
+        "Mean of 1–7 agreement with 'made it easy' (CES 2.0), Student-t interval; % agreeing (5–7).",
+        "responses",
+        "answered_at",
+        RESPONSE_DIMENSIONS,
+        _metric_is("ces"),
+        _ces_counts,
+        _ces_finish,
+        _ces_compare,
+        "Welch t-test",
+    ),
+    "response_count": MetricDef(
+        "response_count",
+        "Responses",
+        "responses",
+        "Number of survey responses (any metric); exact Poisson interval.",
+        "responses",
+        "answered_at",
+        (*RESPONSE_DIMENSIONS, "metric"),
+        _all_rows,
+        _volume_counts,
+        _volume_finish,
+        _volume_compare,
+        "exact conditional test of two Poisson counts",
+    ),
+}
+
+
+def describe_metrics() -> list[dict[str, Any]]:
+    return [
+        {
+            "metric": m.name,
+            "title": m.title,
+            "unit": m.unit,
+            "definition": m.definition,
+            "dimensions": list(m.dimensions),
+            "comparison_test": m.test,
+        }
+        for m in METRICS.values()
+    ]

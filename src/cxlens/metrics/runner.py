@@ -1,0 +1,207 @@
+"""One runner for every metric: spec -> engine-neutral aggregation (narwhals, so DuckDB and Spark
+run the same code) -> statistics on the small aggregated result -> a MetricResult.
+
+Only sufficient statistics (counts, sums) leave the engine; intervals, comparisons and flags are
+computed from them with numpy, identically whatever the engine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import narwhals as nw
+import numpy as np
+import pyarrow as pa
+
+from cxlens.errors import InvalidInput
+from cxlens.metrics.library import METRICS, Counts, MetricDef
+from cxlens.metrics.result import MetricResult
+from cxlens.metrics.spec import GRAINS, MetricQuery
+
+PERIOD = "period"
+
+
+def metric_def(name: str) -> MetricDef:
+    if name not in METRICS:
+        raise InvalidInput(f"Unknown metric {name!r}; choose one of {', '.join(METRICS)}.")
+    return METRICS[name]
+
+
+def check_query(query: MetricQuery) -> MetricDef:
+    metric = metric_def(query.metric)
+    for dim in (*query.by, *(k for k, _ in query.where)):
+        if dim not in metric.dimensions:
+            raise InvalidInput(
+                f"{query.metric} cannot be sliced by {dim!r}; dimensions: {', '.join(metric.dimensions)}."
+            )
+    if query.grain is not None and query.grain not in GRAINS:
+        raise InvalidInput(f"Unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}.")
+    if query.since and query.until and _aware(query.since) >= _aware(query.until):
+        raise InvalidInput("--since must be before --until.")
+    if not 0.5 <= query.confidence < 1:
+        raise InvalidInput("The confidence level must be between 0.5 and 1 (e.g. 0.95).")
+    return metric
+
+
+def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
+    """Answer ``query`` over the base rows in ``frame`` (any narwhals-supported lazy engine)."""
+    metric = check_query(query)
+    rows = _filtered(frame, metric, query)
+    current = _aggregate(_in_window(rows, metric, query.since, query.until), metric, query)
+    previous = _previous_counts(rows, metric, query, current)
+    finished = metric.finish(_counts(current, metric, query), query.confidence, query.options)
+    return MetricResult(query, metric.unit, metric.test, _rows(current, finished, previous, metric, query))
+
+
+def _filtered(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
+    condition = metric.rows(query.options)
+    rows = frame if condition is None else frame.filter(condition)
+    for dim, value in query.where:
+        rows = rows.filter(nw.col(dim).cast(nw.String()) == value)
+    return rows
+
+
+def _in_window(
+    rows: nw.LazyFrame[Any], metric: MetricDef, since: datetime | date | None, until: datetime | date | None
+) -> nw.LazyFrame[Any]:
+    if since is not None:
+        rows = rows.filter(nw.col(metric.time_column) >= _aware(since))
+    if until is not None:
+        rows = rows.filter(nw.col(metric.time_column) < _aware(until))
+    return rows
+
+
+def _aware(value: datetime | date) -> datetime:
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> pa.Table:
+    keys = list(query.by)
+    if query.grain is not None:
+        rows = rows.with_columns(nw.col(metric.time_column).dt.truncate(GRAINS[query.grain]).alias(PERIOD))
+        keys.append(PERIOD)
+    aggregations = metric.counts(query.options)
+    grouped = rows.group_by(*keys).agg(**aggregations) if keys else rows.select(**aggregations)
+    table: pa.Table = grouped.collect(backend="pyarrow").to_native()
+    if not keys:
+        return table
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def _counts(table: pa.Table, metric: MetricDef, query: MetricQuery) -> Counts:
+    names = metric.counts(query.options).keys()
+    return {
+        k: np.nan_to_num(np.asarray(table.column(k).to_numpy(zero_copy_only=False), dtype=np.float64))
+        for k in names
+    }
+
+
+def _previous_counts(
+    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, current: pa.Table
+) -> tuple[Counts, np.ndarray[Any, Any]] | None:
+    """The counts to compare each current row with, and which rows have one: the previous period
+    of the same group with a grain; the equally long window before ``since`` without one."""
+    if query.grain is not None:
+        return _shifted(current, metric, query)
+    if query.since is None or query.until is None:
+        return None
+    length = _aware(query.until) - _aware(query.since)
+    earlier = _aggregate(_in_window(rows, metric, _aware(query.since) - length, query.since), metric, query)
+    return _aligned(current, earlier, metric, query, list(query.by), lambda key: key)
+
+
+def _shifted(current: pa.Table, metric: MetricDef, query: MetricQuery) -> tuple[Counts, np.ndarray[Any, Any]]:
+    grain = query.grain or "month"
+    return _aligned(
+        current,
+        current,
+        metric,
+        query,
+        [*query.by, PERIOD],
+        lambda key: (*key[:-1], _period_before(key[-1], grain)),
+    )
+
+
+def _aligned(
+    current: pa.Table, other: pa.Table, metric: MetricDef, query: MetricQuery, keys: list[str], wanted: Any
+) -> tuple[Counts, np.ndarray[Any, Any]]:
+    """For each current row, the row of ``other`` whose key is ``wanted(current key)``."""
+    other_counts = _counts(other, metric, query)
+    index = (
+        {tuple(r[k] for k in keys): i for i, r in enumerate(other.select(keys).to_pylist())}
+        if keys
+        else {(): 0}
+    )
+    picks = (
+        [index.get(wanted(tuple(r[k] for k in keys))) for r in current.select(keys).to_pylist()]
+        if keys
+        else [0 if other.num_rows else None]
+    )
+    found = np.array([p is not None for p in picks])
+    take = np.array([p if p is not None else 0 for p in picks], dtype=np.int64)
+    aligned = {k: np.where(found, v[take] if len(v) else np.nan, np.nan) for k, v in other_counts.items()}
+    return aligned, found
+
+
+def _period_before(start: datetime, grain: str) -> datetime:
+    if grain == "day":
+        return start - timedelta(days=1)
+    if grain == "week":
+        return start - timedelta(weeks=1)
+    months = 3 if grain == "quarter" else 1
+    year, month = divmod(start.year * 12 + start.month - 1 - months, 12)
+    return start.replace(year=year, month=month + 1)
+
+
+def _rows(
+    current: pa.Table,
+    finished: Any,
+    previous: tuple[Counts, np.ndarray[Any, Any]] | None,
+    metric: MetricDef,
+    query: MetricQuery,
+) -> list[dict[str, Any]]:
+    n = finished.n
+    count = len(n)
+    nan = np.full(count, np.nan)
+    change, p_value, previous_value, previous_n = nan, nan, nan, nan
+    if previous is not None and count:
+        before, found = previous
+        p_value = np.where(found, metric.compare(_counts(current, metric, query), before), np.nan)
+        earlier = metric.finish(before, query.confidence, query.options).estimate.value
+        previous_value = np.where(found, earlier, np.nan)
+        change = finished.estimate.value - previous_value  # in the metric's own unit, as shown
+        previous_n = before["n"]
+    keys = [*query.by, *([PERIOD] if query.grain else [])]
+    labels = current.select(keys).to_pylist() if keys else [{}] * count
+    alpha = 1 - query.confidence
+    out = []
+    for i in range(count):
+        flags = [
+            f
+            for f, on in (("small_n", n[i] < query.min_n), ("previous_small_n", previous_n[i] < query.min_n))
+            if on
+        ]
+        p = _num(p_value[i])
+        out.append(
+            {
+                **labels[i],
+                "n": int(n[i]),
+                "value": _num(finished.estimate.value[i]),
+                "ci_low": _num(finished.estimate.low[i]),
+                "ci_high": _num(finished.estimate.high[i]),
+                "components": {k: _num(v[i]) for k, v in finished.components.items()},
+                "previous_value": _num(previous_value[i]),
+                "change": _num(change[i]),
+                "p_value": p,
+                "significant": bool(p is not None and p < alpha and not flags),
+                "flags": flags,
+            }
+        )
+    return out
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or np.isnan(value) else round(float(value), 6)

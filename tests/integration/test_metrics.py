@@ -1,0 +1,167 @@
+"""Metrics on a real workspace against hand-computed fixtures: slicing, grains, filters, windows,
+comparisons, flags, conversions; and the CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+from tests.live_server import CXLENS
+
+import cxlens
+from cxlens.errors import InvalidInput
+from cxlens.ingest.options import ImportOptions
+from cxlens.ingest.service import import_table
+from cxlens.storage.duckdb_store import DuckDBStore
+
+
+def responses(rows: list[tuple[str, str, float, str]]) -> pa.Table:
+    """(metric, channel, score, answered_at) rows, one customer each."""
+    return pa.table(
+        {
+            "user_id": [f"u{i}" for i in range(len(rows))],
+            "metric": [r[0] for r in rows],
+            "channel": [r[1] for r in rows],
+            "score": [str(r[2]) for r in rows],
+            "answered_at": [r[3] for r in rows],
+        }
+    )
+
+
+def nps_rows(
+    channel: str, month: str, promoters: int, passives: int, detractors: int
+) -> list[tuple[str, str, float, str]]:
+    scores = [10.0] * promoters + [8.0] * passives + [3.0] * detractors
+    return [("nps", channel, s, f"{month}-15T12:00:00Z") for s in scores]
+
+
+@pytest.fixture
+def workspace(store: DuckDBStore, db_path: Path) -> Any:
+    rows = (
+        nps_rows("web", "2024-01", 50, 30, 20)  # NPS 30, CI 14.05..44.20
+        + nps_rows("web", "2024-02", 9, 1, 1)
+        + nps_rows("app", "2024-02", 3, 4, 3)
+        + [("csat", "email", s, "2024-02-10T09:00:00Z") for s in (5, 5, 4, 4, 4, 4, 4, 4, 2, 1)]  # 8/10
+        + [("ces", "phone", s, "2024-02-11T09:00:00Z") for s in (3, 5, 5, 7)]  # mean 5
+    )
+    report = import_table(store, "responses", responses(rows), options=ImportOptions())
+    assert report.imported == len(rows)
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        yield ws
+
+
+def only(result: Any, **match: Any) -> dict[str, Any]:
+    found = [r for r in result.rows if all(str(r[k])[: len(str(v))] == str(v) for k, v in match.items())]
+    assert len(found) == 1, (match, result.rows)
+    return found[0]
+
+
+def test_nps_by_channel_and_month_with_intervals_and_change(workspace: Any) -> None:
+    result = workspace.metric("nps", by=["channel"], grain="month", min_n=5)
+    january = only(result, channel="web", period="2024-01")
+    assert (january["n"], january["value"]) == (100, 30.0)
+    assert (round(january["ci_low"], 2), round(january["ci_high"], 2)) == (14.05, 44.20)
+    assert january["components"]["promoters"] == 50 and january["change"] is None
+    february = only(result, channel="web", period="2024-02")
+    assert february["value"] == pytest.approx(72.727, abs=1e-3)
+    assert february["previous_value"] == 30.0 and february["change"] == pytest.approx(42.727, abs=1e-3)
+    assert 0 < february["p_value"] < 1
+    app = only(result, channel="app", period="2024-02")
+    assert app["previous_value"] is None  # no January for app: nothing to compare with
+
+
+def test_small_groups_are_flagged_and_never_significant(workspace: Any) -> None:
+    result = workspace.metric("nps", by=["channel"], grain="month")  # default minimum n = 30
+    february = only(result, channel="web", period="2024-02")
+    assert february["flags"] == ["small_n"] and february["significant"] is False
+
+
+def test_csat_ces_and_counts(workspace: Any) -> None:
+    csat = workspace.metric("csat").rows[0]
+    assert (csat["n"], csat["value"]) == (10, 80.0)
+    assert (round(csat["ci_low"], 2), round(csat["ci_high"], 2)) == (49.02, 94.33)
+    assert csat["components"]["score_4"] == 6 and csat["components"]["score_3"] == 0
+    ces = workspace.metric("ces").rows[0]
+    assert ces["value"] == 5.0 and (round(ces["ci_low"], 3), round(ces["ci_high"], 3)) == (2.402, 7.598)
+    assert ces["components"]["agree_pct"] == 75.0
+    counts = {r["metric"]: r["n"] for r in workspace.metric("response_count", by=["metric"]).rows}
+    assert counts == {"ces": 4, "csat": 10, "nps": 121}
+
+
+def test_filters_and_windows(workspace: Any) -> None:
+    web = workspace.metric("nps", where={"channel": "web"}, since="2024-02-01", until=date(2024, 3, 1)).rows[
+        0
+    ]
+    assert web["n"] == 11
+    # Without a grain, the comparison is with the equally long window before --since.
+    assert web["previous_value"] == 30.0
+
+
+def test_results_convert_to_arrow_pandas_and_polars(workspace: Any) -> None:
+    result = workspace.metric("nps", by=["channel"])
+    assert result.to_arrow().num_rows == 2
+    assert sorted(result.to_pandas()["channel"]) == ["app", "web"]
+    assert result.to_polars().shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"name": "happiness"}, "Unknown metric"),
+        ({"name": "nps", "by": ["colour"]}, "cannot be sliced by 'colour'"),
+        ({"name": "nps", "grain": "fortnight"}, "Unknown grain"),
+        ({"name": "nps", "since": "last tuesday"}, "not an ISO date"),
+        ({"name": "nps", "since": "2024-03-01", "until": "2024-01-01"}, "before"),
+    ],
+)
+def test_bad_questions_get_clear_errors(workspace: Any, kwargs: dict[str, Any], message: str) -> None:
+    name = kwargs.pop("name")
+    with pytest.raises(InvalidInput, match=message):
+        workspace.metric(name, **kwargs)
+
+
+def test_cli_metrics_json_and_listing(workspace: Any, db_path: Path) -> None:
+    workspace.close()
+    shown = subprocess.run(
+        [
+            *CXLENS,
+            "metrics",
+            "nps",
+            "--by",
+            "channel",
+            "--where",
+            "channel=web",
+            "--format",
+            "json",
+            "--db",
+            str(db_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    body = json.loads(shown.stdout)
+    assert body["unit"].startswith("points") and [r["n"] for r in body["rows"]] == [111]
+    listing = subprocess.run(
+        [*CXLENS, "metrics", "--format", "json", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert {m["metric"] for m in json.loads(listing.stdout)} >= {"nps", "csat", "ces", "response_count"}
+    bad = subprocess.run(
+        [*CXLENS, "metrics", "nps", "--by", "colour", "--db", str(db_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and "cannot be sliced" in bad.stderr and "Traceback" not in bad.stderr
