@@ -14,12 +14,10 @@ from typing import Any
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
-from cxlens.errors import InvalidInput
-from cxlens.metrics.frames import base_frame
 from cxlens.metrics.library import describe_metrics
+from cxlens.metrics.queries import run_metric
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.runner import compute_metric, metric_def
-from cxlens.metrics.spec import MetricQuery
+from cxlens.metrics.spec import make_query
 
 
 class Workspace:
@@ -42,19 +40,19 @@ class Workspace:
     ) -> MetricResult:
         """``name`` by the dimensions ``by`` and the time ``grain`` (day, week, month, quarter),
         for rows matching ``where`` (dimension -> value) in ``[since, until)``."""
-        query = MetricQuery(
-            metric=name,
-            by=tuple(by),
+        query = make_query(
+            name,
+            by=by,
             grain=grain,
-            where=tuple(sorted((where or {}).items())),
-            since=as_time(since, "since"),
-            until=as_time(until, "until"),
+            where=where,
+            since=since,
+            until=until,
             confidence=confidence,
             min_n=self.settings.metrics_min_n if min_n is None else min_n,
-            options=dict(options or {}),
+            options=options,
         )
         with self.store.session() as s:
-            return compute_metric(base_frame(s, metric_def(name).source), query)
+            return run_metric(s, query)
 
     def metrics(self) -> list[dict[str, Any]]:
         """Every metric with its definition, unit, dimensions and comparison test."""
@@ -70,16 +68,6 @@ class Workspace:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
-
-
-def as_time(value: datetime | date | str | None, name: str) -> datetime | date | None:
-    """Dates and date-times as given; text as ISO 8601 (``2024-05-01``, ``2024-05-01T12:00Z``)."""
-    if not isinstance(value, str):
-        return value
-    try:
-        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
-    except ValueError as error:
-        raise InvalidInput(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD) or date-time.") from error
 
 
 def open_workspace(path: str | Path | None = None, **settings: Any) -> Workspace:

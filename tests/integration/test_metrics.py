@@ -165,3 +165,23 @@ def test_cli_metrics_json_and_listing(workspace: Any, db_path: Path) -> None:
         check=False,
     )
     assert bad.returncode == 2 and "cannot be sliced" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_rest_metrics_list_and_query(workspace: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from cxlens.web.app import create_app
+
+    client = TestClient(create_app(workspace.store, metrics_min_n=5))
+    listed = client.get("/api/metrics").json()["items"]
+    assert {m["metric"] for m in listed} >= {"nps", "csat", "ces"}
+    body = client.get(
+        "/api/metrics/nps", params={"by": "channel", "grain": "month", "where": "channel=web"}
+    ).json()
+    assert [(r["period"][:7], r["n"], r["value"]) for r in body["rows"]] == [
+        ("2024-01", 100, 30.0),
+        ("2024-02", 11, 72.727273),
+    ]
+    bad = client.get("/api/metrics/nps", params={"by": "colour"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"
+    assert client.get("/api/metrics/happiness").status_code == 400

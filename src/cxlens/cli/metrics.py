@@ -9,7 +9,7 @@ import typer
 
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import OutputFormat, format_option, render_rows, to_json
-from cxlens.errors import InvalidInput
+from cxlens.metrics.spec import parse_filters
 from cxlens.workspace import Workspace
 
 
@@ -31,7 +31,13 @@ def metrics(
             render_rows(workspace.metrics(), fmt, title="Metrics")
             return
         result = workspace.metric(
-            metric, by=by, grain=grain, where=_filters(where), since=since, until=until, confidence=confidence
+            metric,
+            by=by,
+            grain=grain,
+            where=parse_filters(where),
+            since=since,
+            until=until,
+            confidence=confidence,
         )
     finally:
         workspace.close()
@@ -40,16 +46,6 @@ def metrics(
         return
     shape = _flat if fmt is OutputFormat.csv else _compact
     render_rows([shape(row) for row in result.rows], fmt, title=f"{metric} ({result.unit})")
-
-
-def _filters(pairs: list[str]) -> dict[str, str]:
-    filters = {}
-    for pair in pairs:
-        field, sep, value = pair.partition("=")
-        if not sep or not field.strip():
-            raise InvalidInput(f"--where expects FIELD=VALUE, got {pair!r}.")
-        filters[field.strip()] = value.strip()
-    return filters
 
 
 def _compact(row: dict[str, Any]) -> dict[str, Any]:

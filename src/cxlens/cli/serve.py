@@ -22,7 +22,12 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
 
     from cxlens.web.app import create_app
 
-    app = create_app(store, live=live_ingest(settings, store), limits=wire_limits(settings))
+    app = create_app(
+        store,
+        live=live_ingest(settings, store),
+        limits=wire_limits(settings),
+        metrics_min_n=settings.metrics_min_n,
+    )
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from cxlens.errors import InvalidInput
 
 GRAINS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
 
@@ -19,3 +22,50 @@ class MetricQuery:
     confidence: float = 0.95
     min_n: int = 30
     options: dict[str, float] = field(default_factory=dict)  # metric parameters, e.g. csat threshold
+
+
+def make_query(  # noqa: PLR0913 - the documented query API: every argument is keyword-only
+    metric: str,
+    *,
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    where: Mapping[str, str] | None = None,
+    since: datetime | date | str | None = None,
+    until: datetime | date | str | None = None,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    options: Mapping[str, float] | None = None,
+) -> MetricQuery:
+    """A query from what callers have at hand (ISO text for dates, a mapping for filters)."""
+    return MetricQuery(
+        metric=metric,
+        by=tuple(by),
+        grain=grain,
+        where=tuple(sorted((where or {}).items())),
+        since=as_time(since, "since"),
+        until=as_time(until, "until"),
+        confidence=confidence,
+        min_n=min_n,
+        options=dict(options or {}),
+    )
+
+
+def as_time(value: datetime | date | str | None, name: str) -> datetime | date | None:
+    """Dates and date-times as given; text as ISO 8601 (``2024-05-01``, ``2024-05-01T12:00Z``)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD) or date-time.") from error
+
+
+def parse_filters(pairs: Sequence[str]) -> dict[str, str]:
+    """``["channel=web", "segment=smb"]`` -> ``{"channel": "web", "segment": "smb"}``."""
+    filters = {}
+    for pair in pairs:
+        field_name, sep, value = pair.partition("=")
+        if not sep or not field_name.strip():
+            raise InvalidInput(f"A filter is FIELD=VALUE, got {pair!r}.")
+        filters[field_name.strip()] = value.strip()
+    return filters

@@ -1,0 +1,47 @@
+"""``/api/metrics``: the metric list and any metric by any dimension (docs/metrics.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from cxlens.metrics.library import describe_metrics
+from cxlens.metrics.queries import run_metric
+from cxlens.metrics.spec import make_query, parse_filters
+from cxlens.storage.store import Session
+from cxlens.web.deps import read_session
+
+router = APIRouter(prefix="/api/metrics", tags=["metrics"])
+Reader = Annotated[Session, Depends(read_session)]
+
+
+@router.get("")
+def list_metrics() -> dict[str, Any]:
+    return {"items": describe_metrics()}
+
+
+@router.get("/{metric}")
+def metric(
+    request: Request,
+    s: Reader,
+    metric: str,
+    by: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI copies defaults per request
+    grain: str | None = None,
+    where: Annotated[list[str], Query(description="FIELD=VALUE, repeatable")] = [],  # noqa: B006
+    since: str | None = None,
+    until: str | None = None,
+    confidence: float = Query(0.95, gt=0.5, lt=1),
+) -> dict[str, Any]:
+    query = make_query(
+        metric,
+        by=by,
+        grain=grain,
+        where=parse_filters(where),
+        since=since,
+        until=until,
+        confidence=confidence,
+        min_n=request.app.state.metrics_min_n,
+    )
+    result = run_metric(s, query)
+    return {"metric": metric, "unit": result.unit, "test": result.test, "rows": result.rows}
