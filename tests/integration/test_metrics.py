@@ -185,3 +185,56 @@ def test_rest_metrics_list_and_query(workspace: Any) -> None:
     bad = client.get("/api/metrics/nps", params={"by": "colour"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_input"
     assert client.get("/api/metrics/happiness").status_code == 400
+
+
+def test_case_metrics_on_a_hand_made_helpdesk(store: DuckDBStore, db_path: Path) -> None:
+    cases = pa.table(
+        {
+            "user_id": ["u1", "u2", "u3", "u4"],
+            "external_id": ["c1", "c2", "c3", "c4"],
+            "channel": ["email"] * 4,
+            "team": ["billing"] * 4,
+            "status": ["solved", "solved", "closed", "open"],
+            "created_at": ["2024-02-01T09:00:00Z"] * 4,
+            "reopen_count": ["0", "1", "0", "0"],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+
+    def message(case: str, n: int) -> list[dict[str, str]]:
+        return [
+            {
+                "case_external_id": case,
+                "kind": "message",
+                "direction": "in",
+                "occurred_at": f"2024-02-01T1{i}:00:00Z",
+            }
+            for i in range(n)
+        ]
+
+    def handoff(case: str, n: int) -> list[dict[str, str]]:
+        return [
+            {
+                "case_external_id": case,
+                "kind": "handoff",
+                "direction": "internal",
+                "occurred_at": f"2024-02-02T1{i}:00:00Z",
+            }
+            for i in range(n)
+        ]
+
+    # c1: wrote once (first contact resolved); c2: wrote 3 times, one handoff, reopened;
+    # c3: never wrote (agent-opened), two handoffs; c4: still open (not in FCR or reopen rate).
+    events = message("c1", 1) + message("c2", 3) + handoff("c2", 1) + handoff("c3", 2) + message("c4", 2)
+    import_table(store, "case_events", pa.Table.from_pylist(events), options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        assert ws.metric("case_volume", by=["team"]).rows[0]["n"] == 4
+        fcr = ws.metric("fcr").rows[0]
+        assert (fcr["n"], fcr["components"]["cases"]) == (3, 2) and fcr["value"] == pytest.approx(
+            66.667, abs=1e-3
+        )
+        reopen = ws.metric("reopen_rate").rows[0]
+        assert reopen["value"] == pytest.approx(33.333, abs=1e-3)
+        handoffs = ws.metric("handoffs").rows[0]
+        assert (handoffs["value"], handoffs["components"]["handed_off"]) == (0.75, 2)

@@ -9,11 +9,25 @@ import narwhals as nw
 
 from cxlens.storage.store import Session
 
+_CASE_MESSAGES = (
+    "SELECT case_key, count(*) FILTER (WHERE kind = 'message' AND direction = 'in') AS customer_messages, "
+    "count(*) FILTER (WHERE kind = 'handoff') AS handoffs FROM case_events GROUP BY case_key"
+)
+
 FRAMES = {
     "responses": (
         "SELECT r.metric, r.score, r.channel, r.touchpoint, r.survey, r.source, r.answered_at, c.segment "
         "FROM responses r JOIN customers k ON k.customer_key = r.customer_key "
         "JOIN customers c ON c.customer_key = k.canonical_key"
+    ),
+    "cases": (
+        "SELECT k.channel, k.team, k.assignee, k.category, k.priority, k.status, k.source, k.created_at, "
+        "k.solved_at IS NOT NULL OR k.status IN ('solved', 'closed') AS resolved, "
+        "k.reopen_count > 0 AS reopened, coalesce(m.customer_messages, 0) AS customer_messages, "
+        "coalesce(m.handoffs, 0) AS handoffs, c.segment "
+        f"FROM cases k LEFT JOIN ({_CASE_MESSAGES}) m ON m.case_key = k.case_key "
+        "JOIN customers p ON p.customer_key = k.customer_key "
+        "JOIN customers c ON c.customer_key = p.canonical_key"
     ),
 }
 

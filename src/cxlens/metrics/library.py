@@ -17,6 +17,7 @@ from cxlens.metrics.stats import Array, Estimate
 Counts = dict[str, Array]
 
 RESPONSE_DIMENSIONS = ("channel", "touchpoint", "survey", "source", "segment")
+CASE_DIMENSIONS = ("channel", "team", "assignee", "category", "priority", "status", "source", "segment")
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def _ces_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
     return Finished(estimate, c["n"], {"sd": sd, "agree": c["agree"], "agree_pct": agree_pct})
 
 
-def _ces_compare(now: Counts, before: Counts) -> Array:
+def _mean_compare(now: Counts, before: Counts) -> Array:
     a, sd_a = stats.mean_t(now["total"], now["total_sq"], now["n"])
     b, sd_b = stats.mean_t(before["total"], before["total_sq"], before["n"])
     return stats.welch_p(a.value, sd_a, now["n"], b.value, sd_b, before["n"])
@@ -150,6 +151,46 @@ def _volume_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finishe
 
 def _volume_compare(now: Counts, before: Counts) -> Array:
     return stats.poisson_ratio_p(now["n"], before["n"])
+
+
+# --- cases -----------------------------------------------------------------------------------
+
+
+def _share_counts(flag: str) -> Callable[[dict[str, float]], dict[str, nw.Expr]]:
+    def counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+        return {"n": nw.len().cast(nw.Float64()), "hits": _count(nw.col(flag))}
+
+    return counts
+
+
+def _share_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    return Finished(stats.wilson(c["hits"], c["n"], confidence=confidence), c["n"], {"cases": c["hits"]})
+
+
+def _fcr_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    # Freshservice's rule: a resolved case whose customer wrote once (the first contact) or not at all.
+    return {"n": nw.len().cast(nw.Float64()), "hits": _count(nw.col("customer_messages") <= 1)}
+
+
+def _handoff_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    handoffs = nw.col("handoffs").cast(nw.Float64())
+    return {
+        "n": nw.len().cast(nw.Float64()),
+        "total": handoffs.sum(),
+        "total_sq": (handoffs * handoffs).sum(),
+        "handed_off": _count(handoffs > 0),
+    }
+
+
+def _handoff_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    estimate, sd = stats.mean_t(c["total"], c["total_sq"], c["n"], confidence=confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = 100 * c["handed_off"] / c["n"]
+    return Finished(estimate, c["n"], {"sd": sd, "handed_off": c["handed_off"], "handed_off_pct": share})
+
+
+def _resolved(_: dict[str, float]) -> nw.Expr:
+    return nw.col("resolved")
 
 
 def _metric_is(name: str) -> Callable[[dict[str, float]], nw.Expr | None]:
@@ -200,7 +241,7 @@ METRICS: dict[str, MetricDef] = {
         _metric_is("ces"),
         _ces_counts,
         _ces_finish,
-        _ces_compare,
+        _mean_compare,
         "Welch t-test",
     ),
     "response_count": MetricDef(
@@ -216,6 +257,63 @@ METRICS: dict[str, MetricDef] = {
         _volume_finish,
         _volume_compare,
         "exact conditional test of two Poisson counts",
+    ),
+    "case_volume": MetricDef(
+        "case_volume",
+        "Cases",
+        "cases",
+        "Number of cases opened; exact Poisson interval.",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _all_rows,
+        _volume_counts,
+        _volume_finish,
+        _volume_compare,
+        "exact conditional test of two Poisson counts",
+    ),
+    "fcr": MetricDef(
+        "fcr",
+        "First-contact resolution",
+        "% of resolved cases",
+        "% of resolved cases in which the customer wrote at most once (Freshservice's rule: no customer "
+        "interaction after the first contact); Wilson interval.",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _resolved,
+        _fcr_counts,
+        _share_finish,
+        _proportion_compare("hits"),
+        "two-proportion z-test",
+    ),
+    "reopen_rate": MetricDef(
+        "reopen_rate",
+        "Reopen rate",
+        "% of resolved cases",
+        "% of resolved cases reopened at least once; Wilson interval.",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _resolved,
+        _share_counts("reopened"),
+        _share_finish,
+        _proportion_compare("hits"),
+        "two-proportion z-test",
+    ),
+    "handoffs": MetricDef(
+        "handoffs",
+        "Handoffs per case",
+        "handoffs (mean)",
+        "Mean number of handoffs between teams per case, Student-t interval; % of cases handed off at least once.",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _all_rows,
+        _handoff_counts,
+        _handoff_finish,
+        _mean_compare,
+        "Welch t-test",
     ),
 }
 
