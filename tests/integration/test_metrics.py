@@ -238,3 +238,30 @@ def test_case_metrics_on_a_hand_made_helpdesk(store: DuckDBStore, db_path: Path)
         assert reopen["value"] == pytest.approx(33.333, abs=1e-3)
         handoffs = ws.metric("handoffs").rows[0]
         assert (handoffs["value"], handoffs["components"]["handed_off"]) == (0.75, 2)
+
+
+def test_service_times_median_interval_and_p90(store: DuckDBStore, db_path: Path) -> None:
+    hours = [1, 2, 3, 4, 10]  # resolution times; one case is still open
+    cases = pa.table(
+        {
+            "user_id": [f"u{i}" for i in range(6)],
+            "external_id": [f"c{i}" for i in range(6)],
+            "channel": ["chat"] * 6,
+            "status": ["solved"] * 5 + ["open"],
+            "created_at": ["2024-03-01T08:00:00Z"] * 6,
+            "first_response_at": ["2024-03-01T08:30:00Z"] * 6,
+            "solved_at": [f"2024-03-01T{8 + h:02d}:00:00Z" for h in hours] + [None],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        ttr = ws.metric("ttr").rows[0]
+        # n = 5: median x(3) = 3; interval ranks j = max(1, ⌊2.5 − 1.96·√5/2⌋) = 1 and
+        # k = min(5, ⌈1 + 2.5 + 1.96·√5/2⌉) = 5, so [1, 10]; p90 = x(⌈4.5⌉) = 10; mean 4.
+        assert (ttr["n"], ttr["value"], ttr["ci_low"], ttr["ci_high"]) == (5, 3.0, 1.0, 10.0)
+        assert ttr["components"] == {"mean": 4.0, "p90": 10.0}
+        windowed = ws.metric("ttr", where={"channel": "chat"}, since="2024-03-01", until="2024-03-02")
+        assert windowed.rows[0]["value"] == 3.0
+        frt = ws.metric("frt").rows[0]
+        assert (frt["n"], frt["value"], frt["components"]["p90"]) == (6, 0.5, 0.5)

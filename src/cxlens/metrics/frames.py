@@ -14,6 +14,13 @@ _CASE_MESSAGES = (
     "count(*) FILTER (WHERE kind = 'handoff') AS handoffs FROM case_events GROUP BY case_key"
 )
 
+
+def _hours(end: str) -> str:
+    """Calendar hours from the case's creation to ``end``; NULL when missing or before creation."""
+    seconds = f"extract(epoch FROM ({end} - k.created_at))"
+    return f"CASE WHEN {seconds} >= 0 THEN {seconds} / 3600.0 END"
+
+
 FRAMES = {
     "responses": (
         "SELECT r.metric, r.score, r.channel, r.touchpoint, r.survey, r.source, r.answered_at, c.segment "
@@ -24,7 +31,9 @@ FRAMES = {
         "SELECT k.channel, k.team, k.assignee, k.category, k.priority, k.status, k.source, k.created_at, "
         "k.solved_at IS NOT NULL OR k.status IN ('solved', 'closed') AS resolved, "
         "k.reopen_count > 0 AS reopened, coalesce(m.customer_messages, 0) AS customer_messages, "
-        "coalesce(m.handoffs, 0) AS handoffs, c.segment "
+        "coalesce(m.handoffs, 0) AS handoffs, c.segment, "
+        f"{_hours('k.first_response_at')} AS frt_hours, "
+        f"{_hours('coalesce(k.solved_at, k.closed_at)')} AS ttr_hours "
         f"FROM cases k LEFT JOIN ({_CASE_MESSAGES}) m ON m.case_key = k.case_key "
         "JOIN customers p ON p.customer_key = k.customer_key "
         "JOIN customers c ON c.customer_key = p.canonical_key"

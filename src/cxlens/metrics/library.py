@@ -41,6 +41,7 @@ class MetricDef:
     finish: Callable[[Counts, float, dict[str, float]], Finished]
     compare: Callable[[Counts, Counts], Array]  # two-sided p-value of current vs previous
     test: str  # name of the significance test, for docs and results
+    order_column: str | None = None  # durations: the runner adds median, its interval and p90
 
 
 def _score() -> nw.Expr:
@@ -189,6 +190,31 @@ def _handoff_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finish
     return Finished(estimate, c["n"], {"sd": sd, "handed_off": c["handed_off"], "handed_off_pct": share})
 
 
+def _duration_rows(column: str) -> Callable[[dict[str, float]], nw.Expr | None]:
+    return lambda _: ~nw.col(column).is_null()
+
+
+def _duration_counts(column: str) -> Callable[[dict[str, float]], dict[str, nw.Expr]]:
+    def counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+        hours = nw.col(column).cast(nw.Float64())
+        return {"n": nw.len().cast(nw.Float64()), "total": hours.sum(), "total_sq": (hours * hours).sum()}
+
+    return counts
+
+
+def _duration_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    mean, _sd = stats.mean_t(c["total"], c["total_sq"], c["n"], confidence=confidence)
+    estimate = Estimate(c["median"], c["median_low"], c["median_high"])
+    return Finished(estimate, c["n"], {"mean": mean.value, "p90": c["p90"]})
+
+
+def _median_compare(now: Counts, before: Counts) -> Array:
+    return stats.median_difference_p(
+        (now["median"], now["median_low"], now["median_high"]),
+        (before["median"], before["median_low"], before["median_high"]),
+    )
+
+
 def _resolved(_: dict[str, float]) -> nw.Expr:
     return nw.col("resolved")
 
@@ -314,6 +340,38 @@ METRICS: dict[str, MetricDef] = {
         _handoff_finish,
         _mean_compare,
         "Welch t-test",
+    ),
+    "frt": MetricDef(
+        "frt",
+        "First response time",
+        "hours (median)",
+        "Hours from a case's creation to the first response, calendar time: median with a distribution-free "
+        "interval, p90 and mean (cases with a first response).",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _duration_rows("frt_hours"),
+        _duration_counts("frt_hours"),
+        _duration_finish,
+        _median_compare,
+        "z-test on the difference of medians",
+        order_column="frt_hours",
+    ),
+    "ttr": MetricDef(
+        "ttr",
+        "Time to resolution",
+        "hours (median)",
+        "Hours from a case's creation to its (first) resolution, calendar time: median with a "
+        "distribution-free interval, p90 and mean (resolved cases).",
+        "cases",
+        "created_at",
+        CASE_DIMENSIONS,
+        _duration_rows("ttr_hours"),
+        _duration_counts("ttr_hours"),
+        _duration_finish,
+        _median_compare,
+        "z-test on the difference of medians",
+        order_column="ttr_hours",
     ),
 }
 

@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from cxlens.errors import InvalidInput
 from cxlens.metrics.library import METRICS, Counts, MetricDef
+from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import GRAINS, MetricQuery
 
@@ -86,17 +87,25 @@ def _aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -
     aggregations = metric.counts(query.options)
     grouped = rows.group_by(*keys).agg(**aggregations) if keys else rows.select(**aggregations)
     table: pa.Table = grouped.collect(backend="pyarrow").to_native()
+    if metric.order_column is not None:
+        table = add_order_stats(
+            rows, table, keys=keys, column=metric.order_column, confidence=query.confidence
+        )
     if not keys:
         return table
     return table.sort_by([(k, "ascending") for k in keys])
 
 
 def _counts(table: pa.Table, metric: MetricDef, query: MetricQuery) -> Counts:
-    names = metric.counts(query.options).keys()
-    return {
-        k: np.nan_to_num(np.asarray(table.column(k).to_numpy(zero_copy_only=False), dtype=np.float64))
-        for k in names
-    }
+    names = list(metric.counts(query.options))
+    counts = {k: np.nan_to_num(_floats(table, k)) for k in names}
+    if metric.order_column is not None:  # order statistics stay NaN where a group has no value
+        counts.update({k: _floats(table, k) for k in ORDER_COLUMNS})
+    return counts
+
+
+def _floats(table: pa.Table, column: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
 def _previous_counts(
