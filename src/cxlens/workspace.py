@@ -15,9 +15,9 @@ from typing import Any
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.metrics.library import describe_metrics
-from cxlens.metrics.queries import run_metric
+from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import make_query
+from cxlens.metrics.spec import MetricQuery, make_query
 
 
 class Workspace:
@@ -40,7 +40,7 @@ class Workspace:
     ) -> MetricResult:
         """``name`` by the dimensions ``by`` and the time ``grain`` (day, week, month, quarter),
         for rows matching ``where`` (dimension -> value) in ``[since, until)``."""
-        query = make_query(
+        query = self._query(
             name,
             by=by,
             grain=grain,
@@ -48,11 +48,25 @@ class Workspace:
             since=since,
             until=until,
             confidence=confidence,
-            min_n=self.settings.metrics_min_n if min_n is None else min_n,
+            min_n=min_n,
             options=options,
         )
         with self.store.session() as s:
             return run_metric(s, query)
+
+    def compare(self, name: str, *, by: str, **filters: Any) -> list[dict[str, Any]]:
+        """Each value of the dimension ``by`` against all the others, with Benjamini–Hochberg
+        q-values (``filters``: ``where``, ``since``, ``until``, ``confidence``, ``min_n``)."""
+        with self.store.session() as s:
+            return run_comparison(s, self._query(name, by=[by], **filters))
+
+    def consistency(self, name: str, *, by: str = "channel", **filters: Any) -> dict[str, Any]:
+        """Do the values of ``by`` (default: the channels) differ significantly on this metric?"""
+        with self.store.session() as s:
+            return run_consistency(s, self._query(name, by=[by], **filters))
+
+    def _query(self, name: str, *, min_n: int | None = None, **kwargs: Any) -> MetricQuery:
+        return make_query(name, min_n=self.settings.metrics_min_n if min_n is None else min_n, **kwargs)
 
     def metrics(self) -> list[dict[str, Any]]:
         """Every metric with its definition, unit, dimensions and comparison test."""

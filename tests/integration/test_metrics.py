@@ -9,8 +9,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from scipy import stats as sps
 from tests.live_server import CXLENS
 
 import cxlens
@@ -265,3 +267,59 @@ def test_service_times_median_interval_and_p90(store: DuckDBStore, db_path: Path
         assert windowed.rows[0]["value"] == 3.0
         frt = ws.metric("frt").rows[0]
         assert (frt["n"], frt["value"], frt["components"]["p90"]) == (6, 0.5, 0.5)
+
+
+def test_each_value_against_the_rest_with_fdr(workspace: Any) -> None:
+    rows = {r["channel"]: r for r in workspace.compare("nps", by="channel", min_n=5)}
+    app, web = rows["app"], rows["web"]
+    assert (app["n"], app["value"], app["rest_n"]) == (10, 0.0, 111)
+    assert app["rest_value"] == pytest.approx(100 * (59 - 21) / 111, abs=1e-6)
+    assert app["difference"] == pytest.approx(-app["rest_value"], abs=1e-6)
+    # Two values: both tests are the same comparison, so both p-values (and q-values) agree.
+    assert app["p_value"] == pytest.approx(web["p_value"]) and app["q_value"] == pytest.approx(app["p_value"])
+
+
+def test_consistency_uses_the_omnibus_test_of_each_family(workspace: Any) -> None:
+    nps = workspace.consistency("nps", by="channel")
+    # promoters/passives/detractors by channel: web 59/31/21, app 3/4/3
+    expected = sps.chi2_contingency(np.array([[59, 3], [31, 4], [21, 3]]), correction=False)
+    assert nps["test"].startswith("chi-square")
+    assert nps["statistic"] == pytest.approx(expected.statistic, abs=1e-6)
+    assert nps["p_value"] == pytest.approx(expected.pvalue, abs=1e-6)
+    assert (nps["groups"], nps["lowest"], nps["highest"]) == (2, "app", "web")
+
+
+def test_consistency_of_means_and_times_matches_the_reference_tests(
+    store: DuckDBStore, db_path: Path
+) -> None:
+    phone, chat = [3, 5, 5, 7, 6, 6], [2, 3, 4, 4, 5]
+    rows = [("ces", "phone", float(s), "2024-02-11T09:00:00Z") for s in phone]
+    rows += [("ces", "chat", float(s), "2024-02-11T09:00:00Z") for s in chat]
+    import_table(store, "responses", responses(rows), options=ImportOptions())
+    email_hours, chat_hours = [1, 2, 2, 9, 30], [1, 1, 3]
+    hours = email_hours + chat_hours
+    cases = pa.table(
+        {
+            "user_id": [f"c{i}" for i in range(len(hours))],
+            "external_id": [f"k{i}" for i in range(len(hours))],
+            "channel": ["email"] * len(email_hours) + ["chat"] * len(chat_hours),
+            "status": ["solved"] * len(hours),
+            "created_at": ["2024-03-01T00:00:00Z"] * len(hours),
+            "solved_at": [
+                f"2024-03-02T{h - 24:02d}:00:00Z" if h >= 24 else f"2024-03-01T{h:02d}:00:00Z" for h in hours
+            ],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        ces = ws.consistency("ces", by="channel")
+        welch = sps.ttest_ind(phone, chat, equal_var=False)
+        # With two groups, Welch's ANOVA is Welch's t-test: F = t² and the same p-value.
+        assert ces["statistic"] == pytest.approx(welch.statistic**2, abs=1e-5)
+        assert ces["p_value"] == pytest.approx(welch.pvalue, abs=1e-5)
+        ttr = ws.consistency("ttr", by="channel")
+        kruskal = sps.kruskal(email_hours, chat_hours)
+        assert ttr["test"] == "Kruskal–Wallis"
+        assert ttr["statistic"] == pytest.approx(kruskal.statistic, abs=1e-5)
+        assert ttr["p_value"] == pytest.approx(kruskal.pvalue, abs=1e-5)

@@ -42,6 +42,9 @@ class MetricDef:
     compare: Callable[[Counts, Counts], Array]  # two-sided p-value of current vs previous
     test: str  # name of the significance test, for docs and results
     order_column: str | None = None  # durations: the runner adds median, its interval and p90
+    # How values across groups are tested together (metrics/compare.py): nps, share, mean, count, duration.
+    family: str = "count"
+    share_of: str = ""  # for the share family: the count that is the numerator
 
 
 def _score() -> nw.Expr:
@@ -241,6 +244,7 @@ METRICS: dict[str, MetricDef] = {
         _nps_finish,
         _nps_compare,
         "z-test on the difference of adjusted NPS",
+        family="nps",
     ),
     "csat": MetricDef(
         "csat",
@@ -255,6 +259,8 @@ METRICS: dict[str, MetricDef] = {
         _csat_finish,
         _proportion_compare("satisfied"),
         "two-proportion z-test",
+        family="share",
+        share_of="satisfied",
     ),
     "ces": MetricDef(
         "ces",
@@ -269,6 +275,7 @@ METRICS: dict[str, MetricDef] = {
         _ces_finish,
         _mean_compare,
         "Welch t-test",
+        family="mean",
     ),
     "response_count": MetricDef(
         "response_count",
@@ -283,6 +290,7 @@ METRICS: dict[str, MetricDef] = {
         _volume_finish,
         _volume_compare,
         "exact conditional test of two Poisson counts",
+        family="count",
     ),
     "case_volume": MetricDef(
         "case_volume",
@@ -297,6 +305,7 @@ METRICS: dict[str, MetricDef] = {
         _volume_finish,
         _volume_compare,
         "exact conditional test of two Poisson counts",
+        family="count",
     ),
     "fcr": MetricDef(
         "fcr",
@@ -312,6 +321,8 @@ METRICS: dict[str, MetricDef] = {
         _share_finish,
         _proportion_compare("hits"),
         "two-proportion z-test",
+        family="share",
+        share_of="hits",
     ),
     "reopen_rate": MetricDef(
         "reopen_rate",
@@ -326,6 +337,8 @@ METRICS: dict[str, MetricDef] = {
         _share_finish,
         _proportion_compare("hits"),
         "two-proportion z-test",
+        family="share",
+        share_of="hits",
     ),
     "handoffs": MetricDef(
         "handoffs",
@@ -340,6 +353,7 @@ METRICS: dict[str, MetricDef] = {
         _handoff_finish,
         _mean_compare,
         "Welch t-test",
+        family="mean",
     ),
     "frt": MetricDef(
         "frt",
@@ -356,6 +370,7 @@ METRICS: dict[str, MetricDef] = {
         _median_compare,
         "z-test on the difference of medians",
         order_column="frt_hours",
+        family="duration",
     ),
     "ttr": MetricDef(
         "ttr",
@@ -372,6 +387,7 @@ METRICS: dict[str, MetricDef] = {
         _median_compare,
         "z-test on the difference of medians",
         order_column="ttr_hours",
+        family="duration",
     ),
 }
 

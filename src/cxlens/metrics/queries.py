@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from cxlens.metrics.compare import compare_segments, consistency
 from cxlens.metrics.frames import base_frame
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.runner import compute_metric, metric_def
@@ -11,3 +14,13 @@ from cxlens.storage.store import Session
 
 def run_metric(s: Session, query: MetricQuery) -> MetricResult:
     return compute_metric(base_frame(s, metric_def(query.metric).source), query)
+
+
+def run_comparison(s: Session, query: MetricQuery) -> list[dict[str, Any]]:
+    """Each value of the one dimension in ``query.by`` against the rest (p and FDR q-values)."""
+    return compare_segments(base_frame(s, metric_def(query.metric).source), query)
+
+
+def run_consistency(s: Session, query: MetricQuery) -> dict[str, Any]:
+    """Whether the values of the one dimension in ``query.by`` differ at all on the metric."""
+    return consistency(base_frame(s, metric_def(query.metric).source), query)

@@ -48,14 +48,14 @@ def check_query(query: MetricQuery) -> MetricDef:
 def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
     """Answer ``query`` over the base rows in ``frame`` (any narwhals-supported lazy engine)."""
     metric = check_query(query)
-    rows = _filtered(frame, metric, query)
-    current = _aggregate(_in_window(rows, metric, query.since, query.until), metric, query)
+    rows = filtered_rows(frame, metric, query)
+    current = aggregate(in_window(rows, metric, query.since, query.until), metric, query)
     previous = _previous_counts(rows, metric, query, current)
-    finished = metric.finish(_counts(current, metric, query), query.confidence, query.options)
+    finished = metric.finish(counts_of(current, metric, query), query.confidence, query.options)
     return MetricResult(query, metric.unit, metric.test, _rows(current, finished, previous, metric, query))
 
 
-def _filtered(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
+def filtered_rows(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
     condition = metric.rows(query.options)
     rows = frame if condition is None else frame.filter(condition)
     for dim, value in query.where:
@@ -63,7 +63,7 @@ def _filtered(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -
     return rows
 
 
-def _in_window(
+def in_window(
     rows: nw.LazyFrame[Any], metric: MetricDef, since: datetime | date | None, until: datetime | date | None
 ) -> nw.LazyFrame[Any]:
     if since is not None:
@@ -79,10 +79,10 @@ def _aware(value: datetime | date) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> pa.Table:
+def aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> pa.Table:
     keys = list(query.by)
     if query.grain is not None:
-        rows = rows.with_columns(nw.col(metric.time_column).dt.truncate(GRAINS[query.grain]).alias(PERIOD))
+        rows = rows.with_columns(period_start(nw.col(metric.time_column), query.grain).alias(PERIOD))
         keys.append(PERIOD)
     aggregations = metric.counts(query.options)
     grouped = rows.group_by(*keys).agg(**aggregations) if keys else rows.select(**aggregations)
@@ -96,7 +96,20 @@ def _aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -
     return table.sort_by([(k, "ascending") for k in keys])
 
 
-def _counts(table: pa.Table, metric: MetricDef, query: MetricQuery) -> Counts:
+def period_start(moment: nw.Expr, grain: str) -> nw.Expr:
+    """The start of ``moment``'s period (UTC). Weeks start on Monday: narwhals truncates to days,
+    months and quarters but has no week unit, so a week steps back from the day by its ISO weekday."""
+    if grain != "week":
+        return moment.dt.truncate(GRAINS[grain])
+    day = moment.dt.truncate("1d")
+    weekday = moment.dt.weekday()  # 1 = Monday … 7 = Sunday, on every engine
+    start = nw.when(weekday == 2).then(day.dt.offset_by("-1d"))
+    for back in range(2, 7):
+        start = start.when(weekday == back + 1).then(day.dt.offset_by(f"-{back}d"))
+    return start.otherwise(day)
+
+
+def counts_of(table: pa.Table, metric: MetricDef, query: MetricQuery) -> Counts:
     names = list(metric.counts(query.options))
     counts = {k: np.nan_to_num(_floats(table, k)) for k in names}
     if metric.order_column is not None:  # order statistics stay NaN where a group has no value
@@ -118,7 +131,7 @@ def _previous_counts(
     if query.since is None or query.until is None:
         return None
     length = _aware(query.until) - _aware(query.since)
-    earlier = _aggregate(_in_window(rows, metric, _aware(query.since) - length, query.since), metric, query)
+    earlier = aggregate(in_window(rows, metric, _aware(query.since) - length, query.since), metric, query)
     return _aligned(current, earlier, metric, query, list(query.by), lambda key: key)
 
 
@@ -138,7 +151,7 @@ def _aligned(
     current: pa.Table, other: pa.Table, metric: MetricDef, query: MetricQuery, keys: list[str], wanted: Any
 ) -> tuple[Counts, np.ndarray[Any, Any]]:
     """For each current row, the row of ``other`` whose key is ``wanted(current key)``."""
-    other_counts = _counts(other, metric, query)
+    other_counts = counts_of(other, metric, query)
     index = (
         {tuple(r[k] for k in keys): i for i, r in enumerate(other.select(keys).to_pylist())}
         if keys
@@ -178,7 +191,7 @@ def _rows(
     change, p_value, previous_value, previous_n = nan, nan, nan, nan
     if previous is not None and count:
         before, found = previous
-        p_value = np.where(found, metric.compare(_counts(current, metric, query), before), np.nan)
+        p_value = np.where(found, metric.compare(counts_of(current, metric, query), before), np.nan)
         earlier = metric.finish(before, query.confidence, query.options).estimate.value
         previous_value = np.where(found, earlier, np.nan)
         change = finished.estimate.value - previous_value  # in the metric's own unit, as shown

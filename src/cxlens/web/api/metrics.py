@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from cxlens.metrics.library import describe_metrics
-from cxlens.metrics.queries import run_metric
+from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
 from cxlens.metrics.spec import make_query, parse_filters
 from cxlens.storage.store import Session
 from cxlens.web.deps import read_session
@@ -19,6 +19,48 @@ Reader = Annotated[Session, Depends(read_session)]
 @router.get("")
 def list_metrics() -> dict[str, Any]:
     return {"items": describe_metrics()}
+
+
+@router.get("/{metric}/against-rest")
+def against_rest(
+    request: Request,
+    s: Reader,
+    metric: str,
+    by: str,
+    where: Annotated[list[str], Query(description="FIELD=VALUE, repeatable")] = [],  # noqa: B006
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    query = make_query(
+        metric,
+        by=[by],
+        where=parse_filters(where),
+        since=since,
+        until=until,
+        min_n=request.app.state.metrics_min_n,
+    )
+    return {"metric": metric, "dimension": by, "rows": run_comparison(s, query)}
+
+
+@router.get("/{metric}/consistency")
+def consistency(
+    request: Request,
+    s: Reader,
+    metric: str,
+    by: str = "channel",
+    where: Annotated[list[str], Query(description="FIELD=VALUE, repeatable")] = [],  # noqa: B006
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, Any]:
+    query = make_query(
+        metric,
+        by=[by],
+        where=parse_filters(where),
+        since=since,
+        until=until,
+        min_n=request.app.state.metrics_min_n,
+    )
+    return run_consistency(s, query)
 
 
 @router.get("/{metric}")
