@@ -323,3 +323,47 @@ def test_consistency_of_means_and_times_matches_the_reference_tests(
         assert ttr["test"] == "Kruskal–Wallis"
         assert ttr["statistic"] == pytest.approx(kruskal.statistic, abs=1e-5)
         assert ttr["p_value"] == pytest.approx(kruskal.pvalue, abs=1e-5)
+
+
+def test_churn_rate_and_retention_by_cohort(store: DuckDBStore, db_path: Path) -> None:
+    customers = pa.table(
+        {
+            "user_id": ["A", "B", "C", "D", "E"],
+            "segment": ["smb"] * 5,
+            "signed_up_at": [
+                "2024-01-10T00:00:00Z",
+                "2024-01-20T00:00:00Z",
+                "2024-01-05T00:00:00Z",
+                "2024-02-03T00:00:00Z",
+                "2024-02-10T00:00:00Z",
+            ],
+            "churned_at": [
+                None,
+                "2024-02-15T00:00:00Z",
+                "2024-03-10T00:00:00Z",
+                "2024-02-20T00:00:00Z",
+                None,
+            ],
+        }
+    )
+    import_table(store, "customers", customers, options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        churn = {r["period"].date().isoformat()[:7]: r for r in ws.metric("churn_rate", by=["segment"]).rows}
+        # February: 3 active at its start (A, B, C), B churns -> 1/3 (D starts and churns within it).
+        # March: 3 active (A, C, E), C churns -> 1/3; January had nobody active at its start.
+        assert set(churn) == {"2024-02", "2024-03"}
+        assert (churn["2024-02"]["n"], churn["2024-02"]["components"]["churned"]) == (3, 1)
+        assert churn["2024-02"]["value"] == pytest.approx(33.333, abs=1e-3)
+        assert (churn["2024-03"]["n"], churn["2024-03"]["change"]) == (3, 0.0)
+        assert churn["2024-03"]["components"]["retention"] == pytest.approx(66.667, abs=1e-3)
+        curve = {(r["cohort"], r["age"]): r["value"] for r in ws.metric("retention").rows}
+        assert curve == pytest.approx(
+            {
+                ("2024-01", 0): 100.0,
+                ("2024-01", 1): 100.0,
+                ("2024-01", 2): 66.666667,
+                ("2024-02", 0): 100.0,
+                ("2024-02", 1): 50.0,
+            }
+        )

@@ -106,8 +106,10 @@ def _cases(rng: random.Random, count: int, customers: int) -> tuple[pa.Table, pa
     cases, events = [], []
     for i in range(count):
         case = f"c{i}"
-        created = datetime.fromisoformat(EDGES[i % len(EDGES)]) if i % 20 == 0 else START + timedelta(
-            seconds=rng.randrange(SPAN_SECONDS)
+        created = (
+            datetime.fromisoformat(EDGES[i % len(EDGES)])
+            if i % 20 == 0
+            else START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
         )
         status = rng.choice(("new", "open", "pending", "solved", "solved", "closed"))
         solved = status in ("solved", "closed") or rng.random() < 0.1  # some resolved, then reopened

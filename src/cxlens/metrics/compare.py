@@ -24,6 +24,7 @@ from cxlens.metrics import stats
 from cxlens.metrics.library import Counts, MetricDef
 from cxlens.metrics.runner import aggregate, check_query, counts_of, filtered_rows, in_window
 from cxlens.metrics.spec import MetricQuery
+from cxlens.metrics.stats import rounded
 
 
 def _grouped(frame: nw.LazyFrame[Any], query: MetricQuery) -> tuple[MetricDef, nw.LazyFrame[Any], pa.Table]:
@@ -53,14 +54,14 @@ def compare_segments(frame: nw.LazyFrame[Any], query: MetricQuery) -> list[dict[
             {
                 dim: value,
                 "n": int(own["n"][i]),
-                "value": _num(mine.estimate.value[i]),
-                "ci_low": _num(mine.estimate.low[i]),
-                "ci_high": _num(mine.estimate.high[i]),
+                "value": rounded(mine.estimate.value[i]),
+                "ci_low": rounded(mine.estimate.low[i]),
+                "ci_high": rounded(mine.estimate.high[i]),
                 "rest_n": int(rest["n"][i]),
-                "rest_value": _num(theirs.estimate.value[i]),
-                "difference": _num(mine.estimate.value[i] - theirs.estimate.value[i]),
-                "p_value": _num(p[i]),
-                "q_value": _num(q[i]),
+                "rest_value": rounded(theirs.estimate.value[i]),
+                "difference": rounded(mine.estimate.value[i] - theirs.estimate.value[i]),
+                "p_value": rounded(p[i]),
+                "q_value": rounded(q[i]),
                 "significant": bool(q[i] < alpha and not small),
                 "flags": ["small_n"] if small else [],
             }
@@ -94,12 +95,12 @@ def consistency(frame: nw.LazyFrame[Any], query: MetricQuery) -> dict[str, Any]:
         "dimension": query.by[0],
         "groups": len(values),
         "n": int(c["n"].sum()),
-        "spread": _num(float(np.nanmax(values) - np.nanmin(values))) if len(values) else None,
+        "spread": rounded(float(np.nanmax(values) - np.nanmin(values))) if len(values) else None,
         "lowest": table.column(query.by[0])[int(np.nanargmin(values))].as_py() if len(values) else None,
         "highest": table.column(query.by[0])[int(np.nanargmax(values))].as_py() if len(values) else None,
         "test": test,
-        "statistic": _num(statistic),
-        "p_value": _num(p),
+        "statistic": rounded(statistic),
+        "p_value": rounded(p),
         "significant": bool(p < 1 - query.confidence),
     }
 
@@ -172,7 +173,3 @@ def _kruskal(rows: nw.LazyFrame[Any], column: str, dim: str) -> tuple[float, flo
     h = 12 / (total * (total + 1)) * (r**2 / n).sum() - 3 * (total + 1)
     h /= 1 - (t**3 - t).sum() / (total**3 - total)
     return float(h), float(sps.chi2.sf(h, len(n) - 1))
-
-
-def _num(value: float) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), 6)

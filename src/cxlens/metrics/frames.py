@@ -22,6 +22,10 @@ def _hours(end: str) -> str:
 
 
 FRAMES = {
+    "customers": (
+        "SELECT c.segment, coalesce(c.signed_up_at, c.first_seen_at, c.created_at) AS started_at, "
+        "c.churned_at FROM customers c WHERE c.customer_key = c.canonical_key"
+    ),
     "responses": (
         "SELECT r.metric, r.score, r.channel, r.touchpoint, r.survey, r.source, r.answered_at, c.segment "
         "FROM responses r JOIN customers k ON k.customer_key = r.customer_key "

@@ -12,6 +12,9 @@ import narwhals as nw
 import numpy as np
 
 from cxlens.metrics import stats
+from cxlens.metrics.lifecycle import churn_rate, retention
+from cxlens.metrics.result import MetricResult
+from cxlens.metrics.spec import MetricQuery
 from cxlens.metrics.stats import Array, Estimate
 
 Counts = dict[str, Array]
@@ -392,15 +395,58 @@ METRICS: dict[str, MetricDef] = {
 }
 
 
+@dataclass(frozen=True)
+class LifecycleDef:
+    """A metric over the customer lifecycle: computed over a period grid (metrics/lifecycle.py)."""
+
+    name: str
+    title: str
+    unit: str
+    definition: str
+    source: str
+    dimensions: tuple[str, ...]
+    compute: Callable[[nw.LazyFrame[Any], MetricQuery], MetricResult]
+    test: str
+
+
+CUSTOMER_DIMENSIONS = ("segment",)
+
+LIFECYCLE: dict[str, LifecycleDef] = {
+    "churn_rate": LifecycleDef(
+        "churn_rate",
+        "Churn rate",
+        "% of customers active at the start of the period",
+        "Customers who churned during the period ÷ customers active at its start (started before it, not "
+        "churned before it); Wilson interval; retention = 100 − churn rate. Grain default: month.",
+        "customers",
+        CUSTOMER_DIMENSIONS,
+        churn_rate,
+        "two-proportion z-test",
+    ),
+    "retention": LifecycleDef(
+        "retention",
+        "Retention by signup cohort",
+        "% of the cohort not churned",
+        "For each monthly signup cohort and age k (months), the share of the cohort not churned before the "
+        "start of month k; Wilson interval.",
+        "customers",
+        CUSTOMER_DIMENSIONS,
+        retention,
+        "none (descriptive curve)",
+    ),
+}
+
+
+def _describe(m: MetricDef | LifecycleDef) -> dict[str, Any]:
+    return {
+        "metric": m.name,
+        "title": m.title,
+        "unit": m.unit,
+        "definition": m.definition,
+        "dimensions": list(m.dimensions),
+        "comparison_test": m.test,
+    }
+
+
 def describe_metrics() -> list[dict[str, Any]]:
-    return [
-        {
-            "metric": m.name,
-            "title": m.title,
-            "unit": m.unit,
-            "definition": m.definition,
-            "dimensions": list(m.dimensions),
-            "comparison_test": m.test,
-        }
-        for m in METRICS.values()
-    ]
+    return [_describe(m) for m in METRICS.values()] + [_describe(m) for m in LIFECYCLE.values()]

@@ -7,20 +7,20 @@ from typing import Any
 from cxlens.metrics.compare import compare_segments, consistency
 from cxlens.metrics.frames import base_frame
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.runner import compute_metric, metric_def
+from cxlens.metrics.runner import compute_metric, source_of
 from cxlens.metrics.spec import MetricQuery
 from cxlens.storage.store import Session
 
 
 def run_metric(s: Session, query: MetricQuery) -> MetricResult:
-    return compute_metric(base_frame(s, metric_def(query.metric).source), query)
+    return compute_metric(base_frame(s, source_of(query.metric)), query)
 
 
 def run_comparison(s: Session, query: MetricQuery) -> list[dict[str, Any]]:
     """Each value of the one dimension in ``query.by`` against the rest (p and FDR q-values)."""
-    return compare_segments(base_frame(s, metric_def(query.metric).source), query)
+    return compare_segments(base_frame(s, source_of(query.metric)), query)
 
 
 def run_consistency(s: Session, query: MetricQuery) -> dict[str, Any]:
     """Whether the values of the one dimension in ``query.by`` differ at all on the metric."""
-    return consistency(base_frame(s, metric_def(query.metric).source), query)
+    return consistency(base_frame(s, source_of(query.metric)), query)

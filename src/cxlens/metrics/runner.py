@@ -7,7 +7,7 @@ computed from them with numpy, identically whatever the engine.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import narwhals as nw
@@ -15,38 +15,52 @@ import numpy as np
 import pyarrow as pa
 
 from cxlens.errors import InvalidInput
-from cxlens.metrics.library import METRICS, Counts, MetricDef
+from cxlens.metrics.library import LIFECYCLE, METRICS, Counts, MetricDef
 from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import GRAINS, MetricQuery
+from cxlens.metrics.spec import GRAINS, MetricQuery, aware
+from cxlens.metrics.stats import rounded
 
 PERIOD = "period"
 
 
 def metric_def(name: str) -> MetricDef:
     if name not in METRICS:
-        raise InvalidInput(f"Unknown metric {name!r}; choose one of {', '.join(METRICS)}.")
+        known = ", ".join([*METRICS, *LIFECYCLE])
+        raise InvalidInput(f"Unknown metric {name!r}; choose one of {known}.")
     return METRICS[name]
+
+
+def source_of(name: str) -> str:
+    return LIFECYCLE[name].source if name in LIFECYCLE else metric_def(name).source
 
 
 def check_query(query: MetricQuery) -> MetricDef:
     metric = metric_def(query.metric)
+    _check_common(query, metric.dimensions)
+    return metric
+
+
+def _check_common(query: MetricQuery, dimensions: tuple[str, ...]) -> None:
     for dim in (*query.by, *(k for k, _ in query.where)):
-        if dim not in metric.dimensions:
+        if dim not in dimensions:
             raise InvalidInput(
-                f"{query.metric} cannot be sliced by {dim!r}; dimensions: {', '.join(metric.dimensions)}."
+                f"{query.metric} cannot be sliced by {dim!r}; dimensions: {', '.join(dimensions)}."
             )
     if query.grain is not None and query.grain not in GRAINS:
         raise InvalidInput(f"Unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}.")
-    if query.since and query.until and _aware(query.since) >= _aware(query.until):
+    if query.since and query.until and aware(query.since) >= aware(query.until):
         raise InvalidInput("--since must be before --until.")
     if not 0.5 <= query.confidence < 1:
         raise InvalidInput("The confidence level must be between 0.5 and 1 (e.g. 0.95).")
-    return metric
 
 
 def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
     """Answer ``query`` over the base rows in ``frame`` (any narwhals-supported lazy engine)."""
+    if query.metric in LIFECYCLE:  # churn and retention: counts over a period grid, not per group
+        lifecycle = LIFECYCLE[query.metric]
+        _check_common(query, lifecycle.dimensions)
+        return lifecycle.compute(frame, query)
     metric = check_query(query)
     rows = filtered_rows(frame, metric, query)
     current = aggregate(in_window(rows, metric, query.since, query.until), metric, query)
@@ -67,16 +81,10 @@ def in_window(
     rows: nw.LazyFrame[Any], metric: MetricDef, since: datetime | date | None, until: datetime | date | None
 ) -> nw.LazyFrame[Any]:
     if since is not None:
-        rows = rows.filter(nw.col(metric.time_column) >= _aware(since))
+        rows = rows.filter(nw.col(metric.time_column) >= aware(since))
     if until is not None:
-        rows = rows.filter(nw.col(metric.time_column) < _aware(until))
+        rows = rows.filter(nw.col(metric.time_column) < aware(until))
     return rows
-
-
-def _aware(value: datetime | date) -> datetime:
-    if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> pa.Table:
@@ -102,10 +110,11 @@ def period_start(moment: nw.Expr, grain: str) -> nw.Expr:
     if grain != "week":
         return moment.dt.truncate(GRAINS[grain])
     day = moment.dt.truncate("1d")
-    weekday = moment.dt.weekday()  # 1 = Monday … 7 = Sunday, on every engine
-    start = nw.when(weekday == 2).then(day.dt.offset_by("-1d"))
-    for back in range(2, 7):
-        start = start.when(weekday == back + 1).then(day.dt.offset_by(f"-{back}d"))
+    # Days since Monday, 0..6. ISO numbers Sunday 7, narwhals 2.29 on Spark gives 0: both map to 6.
+    back = (moment.dt.weekday() + 6) % 7
+    start = nw.when(back == 1).then(day.dt.offset_by("-1d"))
+    for days in range(2, 7):
+        start = start.when(back == days).then(day.dt.offset_by(f"-{days}d"))
     return start.otherwise(day)
 
 
@@ -130,8 +139,8 @@ def _previous_counts(
         return _shifted(current, metric, query)
     if query.since is None or query.until is None:
         return None
-    length = _aware(query.until) - _aware(query.since)
-    earlier = aggregate(in_window(rows, metric, _aware(query.since) - length, query.since), metric, query)
+    length = aware(query.until) - aware(query.since)
+    earlier = aggregate(in_window(rows, metric, aware(query.since) - length, query.since), metric, query)
     return _aligned(current, earlier, metric, query, list(query.by), lambda key: key)
 
 
@@ -206,24 +215,20 @@ def _rows(
             for f, on in (("small_n", n[i] < query.min_n), ("previous_small_n", previous_n[i] < query.min_n))
             if on
         ]
-        p = _num(p_value[i])
+        p = rounded(p_value[i])
         out.append(
             {
                 **labels[i],
                 "n": int(n[i]),
-                "value": _num(finished.estimate.value[i]),
-                "ci_low": _num(finished.estimate.low[i]),
-                "ci_high": _num(finished.estimate.high[i]),
-                "components": {k: _num(v[i]) for k, v in finished.components.items()},
-                "previous_value": _num(previous_value[i]),
-                "change": _num(change[i]),
+                "value": rounded(finished.estimate.value[i]),
+                "ci_low": rounded(finished.estimate.low[i]),
+                "ci_high": rounded(finished.estimate.high[i]),
+                "components": {k: rounded(v[i]) for k, v in finished.components.items()},
+                "previous_value": rounded(previous_value[i]),
+                "change": rounded(change[i]),
                 "p_value": p,
                 "significant": bool(p is not None and p < alpha and not flags),
                 "flags": flags,
             }
         )
     return out
-
-
-def _num(value: float) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), 6)

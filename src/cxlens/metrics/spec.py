@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from cxlens.errors import InvalidInput
 
@@ -69,3 +69,10 @@ def parse_filters(pairs: Sequence[str]) -> dict[str, str]:
             raise InvalidInput(f"A filter is FIELD=VALUE, got {pair!r}.")
         filters[field_name.strip()] = value.strip()
     return filters
+
+
+def aware(value: datetime | date) -> datetime:
+    """A date as midnight UTC; a naive date-time as UTC."""
+    if not isinstance(value, datetime):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

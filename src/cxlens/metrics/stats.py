@@ -139,3 +139,10 @@ def median_difference_p(a: tuple[Array, Array, Array], b: tuple[Array, Array, Ar
         se_b = (b[2] - b[1]) / (2 * z95)
         z = (a[0] - b[0]) / np.sqrt(se_a**2 + se_b**2)
     return _two_sided(z)
+
+
+def rounded(value: float | None) -> float | None:
+    """A figure for output: None for NaN, six decimals, and never a negative zero."""
+    if value is None or np.isnan(value):
+        return None
+    return round(float(value), 6) + 0.0
