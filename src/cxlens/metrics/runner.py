@@ -187,6 +187,40 @@ def _period_before(start: datetime, grain: str) -> datetime:
     return start.replace(year=year, month=month + 1)
 
 
+def _comparison(
+    current: pa.Table,
+    finished: Any,
+    previous: tuple[Counts, np.ndarray[Any, Any]] | None,
+    metric: MetricDef,
+    query: MetricQuery,
+) -> dict[str, np.ndarray[Any, Any]]:
+    """change, p_value, previous_value and previous_n per row (NaN where there is no comparison)."""
+    nan = np.full(len(finished.n), np.nan)
+    if previous is None or not len(nan):
+        return {"change": nan, "p_value": nan, "previous_value": nan, "previous_n": nan}
+    before, found = previous
+    earlier = metric.finish(before, query.confidence, query.options).estimate.value
+    previous_value = np.where(found, earlier, np.nan)
+    return {
+        "change": finished.estimate.value - previous_value,  # in the metric's own unit, as shown
+        "p_value": np.where(found, metric.compare(counts_of(current, metric, query), before), np.nan),
+        "previous_value": previous_value,
+        "previous_n": before["n"],
+    }
+
+
+def _flags(n: float, previous_n: float, metric: MetricDef, query: MetricQuery) -> list[str]:
+    """Too few answers or cases to present the figure as a fact. Counts (volumes) are exempt:
+    their exact Poisson interval and test are valid for any count."""
+    if metric.family == "count":
+        return []
+    return [
+        f
+        for f, small in (("small_n", n < query.min_n), ("previous_small_n", previous_n < query.min_n))
+        if small
+    ]
+
+
 def _rows(
     current: pa.Table,
     finished: Any,
@@ -194,40 +228,26 @@ def _rows(
     metric: MetricDef,
     query: MetricQuery,
 ) -> list[dict[str, Any]]:
-    n = finished.n
-    count = len(n)
-    nan = np.full(count, np.nan)
-    change, p_value, previous_value, previous_n = nan, nan, nan, nan
-    if previous is not None and count:
-        before, found = previous
-        p_value = np.where(found, metric.compare(counts_of(current, metric, query), before), np.nan)
-        earlier = metric.finish(before, query.confidence, query.options).estimate.value
-        previous_value = np.where(found, earlier, np.nan)
-        change = finished.estimate.value - previous_value  # in the metric's own unit, as shown
-        previous_n = before["n"]
+    n, estimate = finished.n, finished.estimate
+    compared = _comparison(current, finished, previous, metric, query)
     keys = [*query.by, *([PERIOD] if query.grain else [])]
-    labels = current.select(keys).to_pylist() if keys else [{}] * count
-    alpha = 1 - query.confidence
+    labels = current.select(keys).to_pylist() if keys else [{}] * len(n)
     out = []
-    for i in range(count):
-        flags = [
-            f
-            for f, on in (("small_n", n[i] < query.min_n), ("previous_small_n", previous_n[i] < query.min_n))
-            if on
-        ]
-        p = rounded(p_value[i])
+    for i in range(len(n)):
+        flags = _flags(n[i], compared["previous_n"][i], metric, query)
+        p = rounded(compared["p_value"][i])
         out.append(
             {
                 **labels[i],
                 "n": int(n[i]),
-                "value": rounded(finished.estimate.value[i]),
-                "ci_low": rounded(finished.estimate.low[i]),
-                "ci_high": rounded(finished.estimate.high[i]),
+                "value": rounded(estimate.value[i]),
+                "ci_low": rounded(estimate.low[i]),
+                "ci_high": rounded(estimate.high[i]),
                 "components": {k: rounded(v[i]) for k, v in finished.components.items()},
-                "previous_value": rounded(previous_value[i]),
-                "change": rounded(change[i]),
+                "previous_value": rounded(compared["previous_value"][i]),
+                "change": rounded(compared["change"][i]),
                 "p_value": p,
-                "significant": bool(p is not None and p < alpha and not flags),
+                "significant": bool(p is not None and p < 1 - query.confidence and not flags),
                 "flags": flags,
             }
         )
