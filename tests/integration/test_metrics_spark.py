@@ -3,7 +3,7 @@ DuckDB workspace and on Apache Spark (local mode) from the same base rows — on
 path (metrics/runner.py), no branch on the engine.
 
 Marked ``spark`` (deselect with ``-m 'not spark'``). Needs pyspark (dev group) and Java 17+;
-without them the module is skipped, except under CI, where it must run (``.ci/run`` installs Java).
+without them its Spark tests are skipped, except under CI, where they must run (``.ci/run`` installs Java).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import narwhals as nw
 import pyarrow as pa
@@ -31,21 +31,13 @@ from cxlens.metrics.runner import compute_metric
 from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
 
-pytestmark = [pytest.mark.spark, pytest.mark.timeout(900)]
+pytestmark = pytest.mark.spark
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI"):  # CI installs both: a skip there would hide a broken parity test
-        pytest.fail(f"Spark parity test cannot run under CI: {reason}", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-try:
-    from pyspark.sql import SparkSession
-except ImportError:  # pragma: no cover - the dev group installs it
-    _unavailable("pyspark is not installed (`uv sync` installs the dev group)")
-if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-    _unavailable("no Java runtime for Spark (install openjdk-17-jre-headless or set JAVA_HOME)")
+def _unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI"):  # CI installs both: a skip there would hide a parity test that never ran
+        pytest.fail(f"the Spark parity test cannot run under CI: {reason}", pytrace=False)
+    pytest.skip(reason)  # the DuckDB-only fixture check still runs
 
 
 # --- the same base rows on both engines -------------------------------------------------------
@@ -171,6 +163,13 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[Any]:
+    """One local Spark for the module (starting one takes seconds)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - the dev group installs it
+        _unavailable("pyspark is not installed (`uv sync` installs the dev group)")
+    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
+        _unavailable("no Java runtime for Spark (install openjdk-17-jre-headless or set JAVA_HOME)")
     session = (
         SparkSession.builder.master("local[2]")
         .appName("cxlens-metrics-parity")
@@ -245,6 +244,8 @@ def test_the_fixture_exercises_comparisons(duck: DuckDBStore) -> None:
     assert len(rows) == 9 and sum(r["previous_value"] is not None for r in rows) == 8
     assert all(r["p_value"] is not None for r in rows[1:]) and all(r["n"] > 20 for r in rows)
     assert rows[0]["period"] == datetime(2023, 10, 1, tzinfo=UTC)
+    weeks = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", **SHAPES["week"])).rows
+    assert len(weeks) == 9 and all(r["period"].weekday() == 0 for r in weeks)  # Mondays, UTC
     assert len(cases) == 3 and all(0 < r["value"] < 100 for r in cases)
 
 
