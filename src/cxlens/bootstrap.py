@@ -8,6 +8,8 @@ from pathlib import Path
 from cxlens.config import Settings
 from cxlens.ingest.live import LiveConfig, LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
+from cxlens.metrics.schedule import parse_schedule
+from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
 
@@ -44,3 +46,14 @@ def live_ingest(settings: Settings, store: DuckDBStore) -> LiveIngest:
         dedupe_days=settings.tracking_dedupe_days,
     )
     return LiveIngest(store, Spool(spool_dir(settings)), config)
+
+
+def metrics_settings(settings: Settings) -> MetricsSettings:
+    """Minimum group size and business hours, validated once."""
+    schedule = parse_schedule(
+        settings.business_days,
+        settings.business_hours,
+        settings.business_timezone,
+        settings.business_holidays,
+    )
+    return MetricsSettings(min_n=settings.metrics_min_n, schedule=schedule)

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         description="Groups with fewer answers (or cases) than this are flagged `small_n` and never called "
         "significant: their figures are shown, not presented as facts.",
     )
+    business_days: str = Field(
+        default="1-5",
+        description="Business days for business-hours metrics (`frt_business`, `ttr_business`): ISO week "
+        "days, 1 = Monday, as ranges or a list (`1-5`, `1-6`, `1,2,3,4,7`).",
+    )
+    business_hours: str = Field(default="09:00-17:00", description="Business hours of each business day.")
+    business_timezone: str = Field(default="UTC", description="IANA time zone of the business hours.")
+    business_holidays: str = Field(
+        default="", description="Days without business hours, as ISO dates separated by commas."
+    )
     spool_dir: Path | None = Field(
         default=None,
         description="Folder of the tracking API's spool: accepted events wait there, on disk, until they "

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from cxlens.bootstrap import open_store
+from cxlens.bootstrap import metrics_settings, open_store
 from cxlens.config import Settings
 from cxlens.metrics.library import describe_metrics
 from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
@@ -24,6 +24,7 @@ class Workspace:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = open_store(settings)
+        self.config = metrics_settings(settings)
 
     def metric(  # noqa: PLR0913 - the documented query API: every argument is keyword-only
         self,
@@ -52,21 +53,21 @@ class Workspace:
             options=options,
         )
         with self.store.session() as s:
-            return run_metric(s, query)
+            return run_metric(s, query, self.config.schedule)
 
     def compare(self, name: str, *, by: str, **filters: Any) -> list[dict[str, Any]]:
         """Each value of the dimension ``by`` against all the others, with Benjamini–Hochberg
         q-values (``filters``: ``where``, ``since``, ``until``, ``confidence``, ``min_n``)."""
         with self.store.session() as s:
-            return run_comparison(s, self._query(name, by=[by], **filters))
+            return run_comparison(s, self._query(name, by=[by], **filters), self.config.schedule)
 
     def consistency(self, name: str, *, by: str = "channel", **filters: Any) -> dict[str, Any]:
         """Do the values of ``by`` (default: the channels) differ significantly on this metric?"""
         with self.store.session() as s:
-            return run_consistency(s, self._query(name, by=[by], **filters))
+            return run_consistency(s, self._query(name, by=[by], **filters), self.config.schedule)
 
     def _query(self, name: str, *, min_n: int | None = None, **kwargs: Any) -> MetricQuery:
-        return make_query(name, min_n=self.settings.metrics_min_n if min_n is None else min_n, **kwargs)
+        return make_query(name, min_n=self.config.min_n if min_n is None else min_n, **kwargs)
 
     def metrics(self) -> list[dict[str, Any]]:
         """Every metric with its definition, unit, dimensions and comparison test."""

@@ -172,9 +172,10 @@ def test_cli_metrics_json_and_listing(workspace: Any, db_path: Path) -> None:
 def test_rest_metrics_list_and_query(workspace: Any) -> None:
     from fastapi.testclient import TestClient
 
+    from cxlens.metrics.spec import MetricsSettings
     from cxlens.web.app import create_app
 
-    client = TestClient(create_app(workspace.store, metrics_min_n=5))
+    client = TestClient(create_app(workspace.store, metrics=MetricsSettings(min_n=5)))
     listed = client.get("/api/metrics").json()["items"]
     assert {m["metric"] for m in listed} >= {"nps", "csat", "ces"}
     body = client.get(
@@ -367,3 +368,33 @@ def test_churn_rate_and_retention_by_cohort(store: DuckDBStore, db_path: Path) -
                 ("2024-02", 1): 50.0,
             }
         )
+
+
+def test_business_hours_follow_the_configured_schedule(store: DuckDBStore, db_path: Path) -> None:
+    # Created Friday 16:00 (Paris), answered Monday 09:30, solved Wednesday 10:00; Tuesday is a holiday.
+    cases = pa.table(
+        {
+            "user_id": ["u1"],
+            "external_id": ["c1"],
+            "channel": ["email"],
+            "status": ["solved"],
+            "created_at": ["2024-03-08T16:00:00+01:00"],
+            "first_response_at": ["2024-03-11T09:30:00+01:00"],
+            "solved_at": ["2024-03-13T10:00:00+01:00"],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+    store.close()
+    schedule = {"business_timezone": "Europe/Paris", "business_holidays": "2024-03-12", "memory_limit": "1GB"}
+    with cxlens.open(db_path, **schedule) as ws:
+        # first response: Friday 16-17 (1 h) + Monday 9-9:30 (0.5 h) = 1.5 business hours (65.5 calendar)
+        assert ws.metric("frt_business").rows[0]["value"] == 1.5
+        assert ws.metric("frt").rows[0]["value"] == 65.5
+        # resolution: Friday 1 h + Monday 8 h + Tuesday (holiday) 0 + Wednesday 9-10 (1 h) = 10
+        assert ws.metric("ttr_business").rows[0]["value"] == 10.0
+
+
+def test_unknown_schedules_are_refused_clearly(db_path: Path, store: DuckDBStore) -> None:
+    store.close()
+    with pytest.raises(InvalidInput, match="not like 09:00-17:00"):
+        cxlens.open(db_path, business_hours="9 to 5")

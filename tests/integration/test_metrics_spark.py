@@ -241,10 +241,10 @@ def test_the_fixture_exercises_comparisons(duck: DuckDBStore) -> None:
     with duck.session() as s:
         rows = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", grain="month", min_n=20)).rows
         cases = compute_metric(s.lazy(FRAMES["cases"]), make_query("fcr", by=["team"], min_n=20)).rows
+        weeks = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", **SHAPES["week"])).rows
     assert len(rows) == 9 and sum(r["previous_value"] is not None for r in rows) == 8
     assert all(r["p_value"] is not None for r in rows[1:]) and all(r["n"] > 20 for r in rows)
     assert rows[0]["period"] == datetime(2023, 10, 1, tzinfo=UTC)
-    weeks = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", **SHAPES["week"])).rows
     assert len(weeks) == 9 and all(r["period"].weekday() == 0 for r in weeks)  # Mondays, UTC
     assert len(cases) == 3 and all(0 < r["value"] < 100 for r in cases)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cxlens.bootstrap import live_ingest, open_store, wire_limits
+from cxlens.bootstrap import live_ingest, metrics_settings, open_store, wire_limits
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
@@ -26,7 +26,7 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
         store,
         live=live_ingest(settings, store),
         limits=wire_limits(settings),
-        metrics_min_n=settings.metrics_min_n,
+        metrics=metrics_settings(settings),
     )
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     try:

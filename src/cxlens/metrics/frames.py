@@ -7,6 +7,8 @@ from typing import Any
 
 import narwhals as nw
 
+from cxlens.metrics.schedule import Schedule, business_hours_sql
+from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Session
 
 _CASE_MESSAGES = (
@@ -37,7 +39,8 @@ FRAMES = {
         "k.reopen_count > 0 AS reopened, coalesce(m.customer_messages, 0) AS customer_messages, "
         "coalesce(m.handoffs, 0) AS handoffs, c.segment, "
         f"{_hours('k.first_response_at')} AS frt_hours, "
-        f"{_hours('coalesce(k.solved_at, k.closed_at)')} AS ttr_hours "
+        f"{_hours('coalesce(k.solved_at, k.closed_at)')} AS ttr_hours, "
+        "BUSINESS_HOURS "
         f"FROM cases k LEFT JOIN ({_CASE_MESSAGES}) m ON m.case_key = k.case_key "
         "JOIN customers p ON p.customer_key = k.customer_key "
         "JOIN customers c ON c.customer_key = p.canonical_key"
@@ -45,5 +48,18 @@ FRAMES = {
 }
 
 
-def base_frame(s: Session, source: str) -> nw.LazyFrame[Any]:
-    return s.lazy(FRAMES[source])
+DEFAULT_SCHEDULE = MetricsSettings().schedule
+
+
+def frame_sql(source: str, schedule: Schedule = DEFAULT_SCHEDULE) -> str:
+    """The base rows of ``source``; cases carry business hours measured on ``schedule``."""
+    business = (
+        f"{business_hours_sql(schedule, 'k.created_at', 'k.first_response_at')} AS frt_business_hours, "
+        f"{business_hours_sql(schedule, 'k.created_at', 'coalesce(k.solved_at, k.closed_at)')} "
+        "AS ttr_business_hours"
+    )
+    return FRAMES[source].replace("BUSINESS_HOURS", business)
+
+
+def base_frame(s: Session, source: str, schedule: Schedule = DEFAULT_SCHEDULE) -> nw.LazyFrame[Any]:
+    return s.lazy(frame_sql(source, schedule))

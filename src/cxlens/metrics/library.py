@@ -5,7 +5,7 @@ aggregated result). docs/metrics.md gives every definition and formula."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import narwhals as nw
@@ -393,6 +393,23 @@ METRICS: dict[str, MetricDef] = {
         family="duration",
     ),
 }
+METRICS.update(
+    {
+        f"{name}_business": replace(
+            METRICS[name],
+            name=f"{name}_business",
+            title=f"{METRICS[name].title} (business hours)",
+            unit="business hours (median)",
+            definition=METRICS[name].definition.replace(
+                "calendar time", "business hours (CXLENS_BUSINESS_*)"
+            ),
+            rows=_duration_rows(f"{name}_business_hours"),
+            counts=_duration_counts(f"{name}_business_hours"),
+            order_column=f"{name}_business_hours",
+        )
+        for name in ("frt", "ttr")
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from cxlens.errors import InvalidInput
+from cxlens.metrics.schedule import Schedule, parse_schedule
 
 GRAINS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """What every metric question of an installation shares (from ``config.Settings``)."""
+
+    min_n: int = 30
+    schedule: Schedule = field(default_factory=lambda: parse_schedule("1-5", "09:00-17:00", "UTC"))
 
 
 @dataclass(frozen=True)

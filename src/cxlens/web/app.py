@@ -10,15 +10,21 @@ from fastapi import FastAPI
 
 from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
+from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Store
 from cxlens.version import __version__
-from cxlens.web.api import customers, metrics, tracking
+from cxlens.web.api import customers, tracking
+from cxlens.web.api import metrics as metrics_api
 from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
 
 
 def create_app(
-    store: Store, *, live: LiveIngest | None = None, limits: WireLimits | None = None, metrics_min_n: int = 30
+    store: Store,
+    *,
+    live: LiveIngest | None = None,
+    limits: WireLimits | None = None,
+    metrics: MetricsSettings | None = None,
 ) -> FastAPI:
     """``live`` runs the tracking API (``/v1``); without it those routes answer 503."""
 
@@ -45,12 +51,12 @@ def create_app(
     app.state.store = store
     app.state.live = live
     app.state.wire_limits = limits or WireLimits()
-    app.state.metrics_min_n = metrics_min_n
+    app.state.metrics = metrics or MetricsSettings()
     install_error_handlers(app)
     app.add_middleware(TrackingCors)
     app.include_router(customers.router)
     app.include_router(tracking.router)
-    app.include_router(metrics.router)
+    app.include_router(metrics_api.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:

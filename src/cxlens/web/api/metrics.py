@@ -37,9 +37,13 @@ def against_rest(
         where=parse_filters(where),
         since=since,
         until=until,
-        min_n=request.app.state.metrics_min_n,
+        min_n=request.app.state.metrics.min_n,
     )
-    return {"metric": metric, "dimension": by, "rows": run_comparison(s, query)}
+    return {
+        "metric": metric,
+        "dimension": by,
+        "rows": run_comparison(s, query, request.app.state.metrics.schedule),
+    }
 
 
 @router.get("/{metric}/consistency")
@@ -58,9 +62,9 @@ def consistency(
         where=parse_filters(where),
         since=since,
         until=until,
-        min_n=request.app.state.metrics_min_n,
+        min_n=request.app.state.metrics.min_n,
     )
-    return run_consistency(s, query)
+    return run_consistency(s, query, request.app.state.metrics.schedule)
 
 
 @router.get("/{metric}")
@@ -83,7 +87,7 @@ def metric(
         since=since,
         until=until,
         confidence=confidence,
-        min_n=request.app.state.metrics_min_n,
+        min_n=request.app.state.metrics.min_n,
     )
-    result = run_metric(s, query)
+    result = run_metric(s, query, request.app.state.metrics.schedule)
     return {"metric": metric, "unit": result.unit, "test": result.test, "rows": result.rows}
