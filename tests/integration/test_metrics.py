@@ -398,3 +398,39 @@ def test_unknown_schedules_are_refused_clearly(db_path: Path, store: DuckDBStore
     store.close()
     with pytest.raises(InvalidInput, match="not like 09:00-17:00"):
         cxlens.open(db_path, business_hours="9 to 5")
+
+
+def test_times_are_compared_with_the_mann_whitney_test(store: DuckDBStore, db_path: Path) -> None:
+    january, february = [1, 2, 3, 3], [4, 5, 3, 7, 9]
+    chat = [1, 1, 2]
+    rows = [("email", "01", h) for h in january] + [("email", "02", h) for h in february]
+    rows += [("chat", "02", h) for h in chat]
+    cases = pa.table(
+        {
+            "user_id": [f"u{i}" for i in range(len(rows))],
+            "external_id": [f"c{i}" for i in range(len(rows))],
+            "channel": [r[0] for r in rows],
+            "status": ["solved"] * len(rows),
+            "created_at": [f"2024-{r[1]}-10T00:00:00Z" for r in rows],
+            "solved_at": [f"2024-{r[1]}-10T{r[2]:02d}:00:00Z" for r in rows],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        feb = only(
+            ws.metric("ttr", by=["channel"], grain="month", min_n=1), channel="email", period="2024-02"
+        )
+        reference = sps.mannwhitneyu(february, january, method="asymptotic", use_continuity=True)
+        assert feb["p_value"] == pytest.approx(reference.pvalue, abs=1e-6)
+        against = {r["channel"]: r for r in ws.compare("ttr", by="channel", min_n=1)}
+        reference = sps.mannwhitneyu(chat, january + february, method="asymptotic", use_continuity=True)
+        assert against["chat"]["p_value"] == pytest.approx(reference.pvalue, abs=1e-6)
+        windowed = ws.metric("ttr", since="2024-02-01", until="2024-03-01", where={"channel": "email"}).rows[
+            0
+        ]
+        assert (
+            windowed["p_value"]
+            == pytest.approx(sps.mannwhitneyu(february, january, method="asymptotic").pvalue, abs=1e-6)
+            or windowed["previous_value"] is None
+        )

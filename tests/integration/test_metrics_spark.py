@@ -12,7 +12,7 @@ import math
 import os
 import random
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,10 +23,12 @@ import pytest
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
+from cxlens.errors import InvalidInput
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
-from cxlens.metrics.frames import FRAMES
-from cxlens.metrics.library import METRICS
+from cxlens.metrics.compare import compare_segments, consistency
+from cxlens.metrics.frames import base_frame, frame_sql
+from cxlens.metrics.library import LIFECYCLE, METRICS
 from cxlens.metrics.runner import compute_metric
 from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
@@ -64,13 +66,21 @@ def _instant(rng: random.Random) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _customers(count: int) -> pa.Table:
-    return pa.table(
-        {
-            "user_id": [f"u{i}" for i in range(count)],
-            "segment": pa.array([SEGMENTS[i % len(SEGMENTS)] for i in range(count)], pa.string()),
-        }
-    )
+def _customers(rng: random.Random, count: int) -> pa.Table:
+    """Profiles with a segment (some none), a signup date and, for about a third, a churn date."""
+    rows = []
+    for i in range(count):
+        signed_up = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
+        churned = signed_up + timedelta(days=rng.uniform(1, 200)) if rng.random() < 0.35 else None
+        rows.append(
+            {
+                "user_id": f"u{i}",
+                "segment": SEGMENTS[i % len(SEGMENTS)],
+                "signed_up_at": signed_up.isoformat(),
+                "churned_at": churned.isoformat() if churned else None,
+            }
+        )
+    return pa.Table.from_pylist(rows)
 
 
 def _responses(rng: random.Random, count: int, customers: int) -> pa.Table:
@@ -149,7 +159,7 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
     rng = random.Random(20240101)
     cases, events = _cases(rng, 400, 120)
     tables = {
-        "customers": _customers(120),
+        "customers": _customers(rng, 120),
         "responses": _responses(rng, 3000, 120),
         "cases": cases,
         "case_events": events,
@@ -187,70 +197,116 @@ def spark() -> Iterator[Any]:
     session.stop()
 
 
+ALL = {**METRICS, **LIFECYCLE}  # the whole suite: per-group metrics and the customer lifecycle
+
+
 @pytest.fixture(scope="module")
 def spark_frames(duck: DuckDBStore, spark: Any) -> dict[str, nw.LazyFrame[Any]]:
-    """Each base frame, fetched from DuckDB as Arrow and handed to Spark unchanged."""
+    """Each base frame, fetched from DuckDB as Arrow and handed to Spark unchanged (UTC instants)."""
     frames = {}
     with duck.session() as s:
-        for source, sql in FRAMES.items():
-            table = s.fetch_arrow(sql)
+        for source in sorted({m.source for m in ALL.values()}):
+            table = s.fetch_arrow(frame_sql(source))
             frame = spark.createDataFrame(table).cache()
-            assert frame.count() == table.num_rows
+            assert frame.count() == table.num_rows > 0, source
             frames[source] = nw.from_native(frame)
     return frames
 
 
 # --- every metric, several query shapes --------------------------------------------------------
 
-SHAPES: dict[str, dict[str, Any]] = {
-    "total": {},
-    "by_channel": {"by": ["channel"]},
-    "by_segment_and_channel": {"by": ["segment", "channel"]},
-    "month": {"grain": "month"},
-    "month_by_channel": {"by": ["channel"], "grain": "month"},
-    "week": {"grain": "week", "since": "2024-01-01", "until": "2024-03-01"},
-    "quarter_by_segment": {"by": ["segment"], "grain": "quarter"},
-    "where": {"where": {"channel": "email"}, "by": ["segment"]},
-    "window": {"since": "2024-02-01", "until": date(2024, 5, 1), "by": ["channel"]},
-    "window_time_of_day": {
+WHERE = {"channel": "email", "segment": "smb"}  # a value the fixture has, per filterable dimension
+
+
+def _filter(dimensions: tuple[str, ...]) -> dict[str, str]:
+    dim = next(d for d in WHERE if d in dimensions)
+    return {dim: WHERE[dim]}
+
+
+# Each shape from the metric's dimensions (the first is `channel`, the last `segment`, where they exist).
+SHAPES: dict[str, Callable[[tuple[str, ...]], dict[str, Any]]] = {
+    "total": lambda d: {},
+    "by_dimension": lambda d: {"by": [d[0]]},
+    "by_two_dimensions": lambda d: {"by": list(d[:2])},
+    "month": lambda d: {"grain": "month"},
+    "month_by_dimension": lambda d: {"by": [d[0]], "grain": "month"},
+    "week": lambda d: {"grain": "week", "since": "2024-01-01", "until": "2024-03-01"},
+    "quarter_by_segment": lambda d: {"by": [d[-1]], "grain": "quarter"},
+    "where": lambda d: {"where": _filter(d), "by": [d[-1]]},
+    "window": lambda d: {"since": "2024-02-01", "until": date(2024, 5, 1), "by": [d[0]]},
+    "window_time_of_day": lambda d: {
         "since": "2024-03-15T06:00:00+02:00",
         "until": "2024-06-01",
-        "where": {"source": "import"},
+        "where": _filter(d),
     },
 }
 
 
+def _answer(run: Callable[[], Any]) -> Any:
+    """What a metric call gives: its result, or the error a user would see (the same on both)."""
+    try:
+        return run()
+    except InvalidInput as error:
+        return f"InvalidInput: {error}"
+
+
 @pytest.mark.parametrize("shape", SHAPES)
-@pytest.mark.parametrize("name", METRICS)
+@pytest.mark.parametrize("name", ALL)
 def test_duckdb_and_spark_agree(
     name: str, shape: str, duck: DuckDBStore, spark_frames: dict[str, nw.LazyFrame[Any]]
 ) -> None:
-    metric = METRICS[name]
-    query = make_query(name, min_n=20, **SHAPES[shape])
+    metric = ALL[name]
+    query = make_query(name, min_n=20, **SHAPES[shape](metric.dimensions))
     with duck.session() as s:
-        expected = compute_metric(s.lazy(FRAMES[metric.source]), query).rows
-    got = compute_metric(spark_frames[metric.source], query).rows
+        expected = _answer(lambda: compute_metric(base_frame(s, metric.source), query).rows)
+    got = _answer(lambda: compute_metric(spark_frames[metric.source], query).rows)
     assert expected, "the fixture should give every shape some rows"
-    assert len(got) == len(expected), (got, expected)
-    for want, have in zip(expected, got, strict=True):
-        _same(want, have, path=f"{name}/{shape}")
+    _same(expected, got, path=f"{name}/{shape}")
+
+
+@pytest.mark.parametrize("by", ["first", "last"])
+@pytest.mark.parametrize("name", METRICS)
+def test_comparisons_agree(
+    name: str, by: str, duck: DuckDBStore, spark_frames: dict[str, nw.LazyFrame[Any]]
+) -> None:
+    """Each value against the rest, and the omnibus test across values: the same on both engines."""
+    metric = METRICS[name]
+    dim = metric.dimensions[0 if by == "first" else -1]
+    query = make_query(name, by=[dim], since="2024-01-01", min_n=20)
+    with duck.session() as s:
+        expected = [
+            _answer(lambda: compare_segments(base_frame(s, metric.source), query)),
+            _answer(lambda: consistency(base_frame(s, metric.source), query)),
+        ]
+    frame = spark_frames[metric.source]
+    got = [_answer(lambda: compare_segments(frame, query)), _answer(lambda: consistency(frame, query))]
+    assert all(expected), "the fixture should give every comparison some groups"
+    _same(expected, got, path=f"{name}/by {dim}")
 
 
 def test_the_fixture_exercises_comparisons(duck: DuckDBStore) -> None:
     """Guard against a vacuous parity test: periods, previous periods and tests really happen."""
     with duck.session() as s:
-        rows = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", grain="month", min_n=20)).rows
-        cases = compute_metric(s.lazy(FRAMES["cases"]), make_query("fcr", by=["team"], min_n=20)).rows
-        weeks = compute_metric(s.lazy(FRAMES["responses"]), make_query("nps", **SHAPES["week"])).rows
+        responses, cases = base_frame(s, "responses"), base_frame(s, "cases")
+        rows = compute_metric(responses, make_query("nps", grain="month", min_n=20)).rows
+        weeks = compute_metric(responses, make_query("nps", grain="week", since="2024-01-01")).rows
+        fcr = compute_metric(cases, make_query("fcr", by=["team"], min_n=20)).rows
+        churn = compute_metric(base_frame(s, "customers"), make_query("churn_rate", min_n=20)).rows
     assert len(rows) == 9 and sum(r["previous_value"] is not None for r in rows) == 8
     assert all(r["p_value"] is not None for r in rows[1:]) and all(r["n"] > 20 for r in rows)
     assert rows[0]["period"] == datetime(2023, 10, 1, tzinfo=UTC)
-    assert len(weeks) == 9 and all(r["period"].weekday() == 0 for r in weeks)  # Mondays, UTC
-    assert len(cases) == 3 and all(0 < r["value"] < 100 for r in cases)
+    assert len(weeks) >= 20 and all(r["period"].weekday() == 0 for r in weeks)  # Mondays, UTC
+    assert len(fcr) == 3 and all(0 < r["value"] < 100 for r in fcr)
+    assert len(churn) >= 6 and any(r["components"]["churned"] for r in churn)
 
 
 def _same(want: Any, have: Any, path: str) -> None:
-    if isinstance(want, dict):
+    """Same keys, same values (floats to 1e-9, instants compared in UTC), recursively."""
+    if isinstance(want, list):
+        assert isinstance(have, list) and len(want) == len(have), (path, want, have)
+        for i, (a, b) in enumerate(zip(want, have, strict=True)):
+            _same(a, b, f"{path}[{i}]")
+    elif isinstance(want, dict):
         assert isinstance(have, dict) and want.keys() == have.keys(), (path, want, have)
         for key in want:
             _same(want[key], have[key], f"{path}.{key}")

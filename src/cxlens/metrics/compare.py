@@ -22,6 +22,7 @@ from scipy import stats as sps
 from cxlens.errors import InvalidInput
 from cxlens.metrics import stats
 from cxlens.metrics.library import Counts, MetricDef
+from cxlens.metrics.rank_test import against_rest_p
 from cxlens.metrics.runner import aggregate, check_query, counts_of, filtered_rows, in_window
 from cxlens.metrics.spec import MetricQuery
 from cxlens.metrics.stats import rounded
@@ -45,6 +46,9 @@ def compare_segments(frame: nw.LazyFrame[Any], query: MetricQuery) -> list[dict[
     theirs = metric.finish(rest, query.confidence, query.options)
     # A count against "the rest" compares unequal populations: there is no meaningful test.
     p = np.full(len(own["n"]), np.nan) if metric.family == "count" else metric.compare(own, rest)
+    if metric.family == "duration" and metric.order_column is not None:  # times: Mann–Whitney on the rows
+        found = against_rest_p(rows, dim=dim, column=metric.order_column)
+        p = np.array([found.get(v, np.nan) for v in table.column(dim).to_pylist()], dtype=np.float64)
     q = stats.benjamini_hochberg(np.asarray(p, dtype=np.float64))
     alpha = 1 - query.confidence
     out = []

@@ -17,6 +17,7 @@ import pyarrow as pa
 from cxlens.errors import InvalidInput
 from cxlens.metrics.library import LIFECYCLE, METRICS, Counts, MetricDef
 from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
+from cxlens.metrics.rank_test import previous_period_p, window_p
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import GRAINS, MetricQuery, aware
 from cxlens.metrics.stats import rounded
@@ -66,7 +67,30 @@ def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult
     current = aggregate(in_window(rows, metric, query.since, query.until), metric, query)
     previous = _previous_counts(rows, metric, query, current)
     finished = metric.finish(counts_of(current, metric, query), query.confidence, query.options)
-    return MetricResult(query, metric.unit, metric.test, _rows(current, finished, previous, metric, query))
+    ranked = _rank_p_values(rows, metric, query, current) if metric.family == "duration" else None
+    return MetricResult(
+        query, metric.unit, metric.test, _rows(current, finished, previous, metric, query, ranked)
+    )
+
+
+def _rank_p_values(
+    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, current: pa.Table
+) -> np.ndarray[Any, Any] | None:
+    """Times are compared with the Mann–Whitney test on their rows, not on summary counts."""
+    column, dims = metric.order_column or "", list(query.by)
+    window = in_window(rows, metric, query.since, query.until)
+    if query.grain is not None:
+        keyed = window.with_columns(nw.col(metric.time_column).dt.truncate(GRAINS[query.grain]).alias(PERIOD))
+        found = previous_period_p(keyed, dims=dims, period=PERIOD, column=column, grain=query.grain)
+        keys = [*dims, PERIOD]
+    elif query.since is not None and query.until is not None:
+        start = aware(query.since) - (aware(query.until) - aware(query.since))
+        found = window_p(window, in_window(rows, metric, start, query.since), dims=dims, column=column)
+        keys = dims
+    else:
+        return None
+    labels = current.select(keys).to_pylist() if keys else [{}] * current.num_rows
+    return np.array([found.get(tuple(r[k] for k in keys), np.nan) for r in labels], dtype=np.float64)
 
 
 def filtered_rows(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
@@ -193,6 +217,7 @@ def _comparison(
     previous: tuple[Counts, np.ndarray[Any, Any]] | None,
     metric: MetricDef,
     query: MetricQuery,
+    ranked: np.ndarray[Any, Any] | None,
 ) -> dict[str, np.ndarray[Any, Any]]:
     """change, p_value, previous_value and previous_n per row (NaN where there is no comparison)."""
     nan = np.full(len(finished.n), np.nan)
@@ -203,7 +228,11 @@ def _comparison(
     previous_value = np.where(found, earlier, np.nan)
     return {
         "change": finished.estimate.value - previous_value,  # in the metric's own unit, as shown
-        "p_value": np.where(found, metric.compare(counts_of(current, metric, query), before), np.nan),
+        "p_value": np.where(
+            found,
+            ranked if ranked is not None else metric.compare(counts_of(current, metric, query), before),
+            np.nan,
+        ),
         "previous_value": previous_value,
         "previous_n": before["n"],
     }
@@ -227,9 +256,10 @@ def _rows(
     previous: tuple[Counts, np.ndarray[Any, Any]] | None,
     metric: MetricDef,
     query: MetricQuery,
+    ranked: np.ndarray[Any, Any] | None = None,
 ) -> list[dict[str, Any]]:
     n, estimate = finished.n, finished.estimate
-    compared = _comparison(current, finished, previous, metric, query)
+    compared = _comparison(current, finished, previous, metric, query, ranked)
     keys = [*query.by, *([PERIOD] if query.grain else [])]
     labels = current.select(keys).to_pylist() if keys else [{}] * len(n)
     out = []

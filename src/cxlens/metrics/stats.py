@@ -130,17 +130,6 @@ def poisson_ratio_p(a: Array, b: Array) -> Array:
     return np.asarray(np.where(total > 0, tail, np.nan), dtype=np.float64)
 
 
-def median_difference_p(a: tuple[Array, Array, Array], b: tuple[Array, Array, Array]) -> Array:
-    """Two-sided p-value for a difference of two medians, each given with its 95% interval: a
-    z-test whose standard errors are read off the intervals (SE ≈ width / (2 × 1.96))."""
-    z95 = z_for(0.95)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se_a = (a[2] - a[1]) / (2 * z95)
-        se_b = (b[2] - b[1]) / (2 * z95)
-        z = (a[0] - b[0]) / np.sqrt(se_a**2 + se_b**2)
-    return _two_sided(z)
-
-
 def rounded(value: float | None) -> float | None:
     """A figure for output: None for NaN, six decimals, and never a negative zero."""
     if value is None or np.isnan(value):
