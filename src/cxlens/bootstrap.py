@@ -56,4 +56,6 @@ def metrics_settings(settings: Settings) -> MetricsSettings:
         settings.business_timezone,
         settings.business_holidays,
     )
-    return MetricsSettings(min_n=settings.metrics_min_n, schedule=schedule)
+    return MetricsSettings(
+        min_n=settings.metrics_min_n, fcr_repeat_days=settings.fcr_repeat_days, schedule=schedule
+    )

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="Groups with fewer answers (or cases) than this are flagged `small_n` and never called "
         "significant: their figures are shown, not presented as facts.",
     )
+    fcr_repeat_days: float = Field(
+        default=7,
+        ge=0,
+        description="First-contact resolution: a case counts as resolved at first contact only if the "
+        "customer opens no new case within this many days after it was resolved.",
+    )
     business_days: str = Field(
         default="1-5",
         description="Business days for business-hours metrics (`frt_business`, `ttr_business`): ISO week "

@@ -66,8 +66,8 @@ class Workspace:
         with self.store.session() as s:
             return run_consistency(s, self._query(name, by=[by], **filters), self.config.schedule)
 
-    def _query(self, name: str, *, min_n: int | None = None, **kwargs: Any) -> MetricQuery:
-        return make_query(name, min_n=self.config.min_n if min_n is None else min_n, **kwargs)
+    def _query(self, name: str, **kwargs: Any) -> MetricQuery:
+        return make_query(name, defaults=self.config, **kwargs)
 
     def metrics(self) -> list[dict[str, Any]]:
         """Every metric with its definition, unit, dimensions and comparison test."""

@@ -434,3 +434,25 @@ def test_times_are_compared_with_the_mann_whitney_test(store: DuckDBStore, db_pa
             == pytest.approx(sps.mannwhitneyu(february, january, method="asymptotic").pvalue, abs=1e-6)
             or windowed["previous_value"] is None
         )
+
+
+def test_fcr_counts_a_new_case_within_the_repeat_window_as_not_resolved(
+    store: DuckDBStore, db_path: Path
+) -> None:
+    cases = pa.table(
+        {
+            "user_id": ["u1", "u1"],
+            "external_id": ["first", "again"],
+            "channel": ["email", "email"],
+            "status": ["solved", "solved"],
+            "created_at": ["2024-02-01T09:00:00Z", "2024-02-05T10:00:00Z"],  # back 4 days after solving
+            "solved_at": ["2024-02-01T10:00:00Z", "2024-02-05T11:00:00Z"],
+        }
+    )
+    import_table(store, "cases", cases, options=ImportOptions())
+    store.close()
+    with cxlens.open(db_path, memory_limit="1GB") as ws:
+        assert ws.metric("fcr").rows[0]["components"]["cases"] == 1  # default window 7 days
+        assert ws.metric("fcr", options={"fcr_repeat_days": 3}).rows[0]["components"]["cases"] == 2
+    with cxlens.open(db_path, memory_limit="1GB", fcr_repeat_days=2) as ws:
+        assert ws.metric("fcr").rows[0]["value"] == 100.0

@@ -40,7 +40,10 @@ FRAMES = {
         "coalesce(m.handoffs, 0) AS handoffs, c.segment, "
         f"{_hours('k.first_response_at')} AS frt_hours, "
         f"{_hours('coalesce(k.solved_at, k.closed_at)')} AS ttr_hours, "
-        "BUSINESS_HOURS "
+        "BUSINESS_HOURS, "
+        # Days from this case's resolution to the same customer's next case (repeat contact).
+        "extract(epoch FROM (lead(k.created_at) OVER (PARTITION BY c.customer_key ORDER BY k.created_at, "
+        "k.case_key) - coalesce(k.solved_at, k.closed_at))) / 86400.0 AS days_to_next_case "
         f"FROM cases k LEFT JOIN ({_CASE_MESSAGES}) m ON m.case_key = k.case_key "
         "JOIN customers p ON p.customer_key = k.customer_key "
         "JOIN customers c ON c.customer_key = p.canonical_key"

@@ -174,9 +174,12 @@ def _share_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished
     return Finished(stats.wilson(c["hits"], c["n"], confidence=confidence), c["n"], {"cases": c["hits"]})
 
 
-def _fcr_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
-    # Freshservice's rule: a resolved case whose customer wrote once (the first contact) or not at all.
-    return {"n": nw.len().cast(nw.Float64()), "hits": _count(nw.col("customer_messages") <= 1)}
+def _fcr_counts(options: dict[str, float]) -> dict[str, nw.Expr]:
+    """Resolved at first contact: the customer wrote at most once in the case (Freshservice's rule)
+    and did not come back with a new case within the repeat-contact window after it was resolved."""
+    window = options.get("fcr_repeat_days", 7)
+    came_back = ~nw.col("days_to_next_case").is_null() & (nw.col("days_to_next_case") <= window)
+    return {"n": nw.len().cast(nw.Float64()), "hits": _count((nw.col("customer_messages") <= 1) & ~came_back)}
 
 
 def _handoff_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
@@ -314,7 +317,8 @@ METRICS: dict[str, MetricDef] = {
         "First-contact resolution",
         "% of resolved cases",
         "% of resolved cases in which the customer wrote at most once (Freshservice's rule: no customer "
-        "interaction after the first contact); Wilson interval.",
+        "interaction after the first contact) and opened no new case within the repeat-contact window "
+        "(CXLENS_FCR_REPEAT_DAYS, default 7) after resolution; Wilson interval.",
         "cases",
         "created_at",
         CASE_DIMENSIONS,

@@ -23,15 +23,16 @@ import pyarrow as pa
 
 from cxlens.errors import InvalidInput
 from cxlens.metrics import stats
+from cxlens.metrics.periods import period_start
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import GRAINS, MetricQuery, aware
+from cxlens.metrics.spec import MetricQuery, aware
 from cxlens.metrics.stats import rounded
 
 START, CHURN = "started_at", "churned_at"
 
 
 def _truncated(column: str, grain: str) -> nw.Expr:
-    return nw.col(column).dt.truncate(GRAINS[grain])
+    return period_start(nw.col(column), grain)
 
 
 def _collect(frame: nw.LazyFrame[Any]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from cxlens.errors import InvalidInput
 from cxlens.metrics.library import LIFECYCLE, METRICS, Counts, MetricDef
 from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
+from cxlens.metrics.periods import period_start
 from cxlens.metrics.rank_test import previous_period_p, window_p
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import GRAINS, MetricQuery, aware
@@ -80,7 +81,7 @@ def _rank_p_values(
     column, dims = metric.order_column or "", list(query.by)
     window = in_window(rows, metric, query.since, query.until)
     if query.grain is not None:
-        keyed = window.with_columns(nw.col(metric.time_column).dt.truncate(GRAINS[query.grain]).alias(PERIOD))
+        keyed = window.with_columns(period_start(nw.col(metric.time_column), query.grain).alias(PERIOD))
         found = previous_period_p(keyed, dims=dims, period=PERIOD, column=column, grain=query.grain)
         keys = [*dims, PERIOD]
     elif query.since is not None and query.until is not None:
@@ -126,20 +127,6 @@ def aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) ->
     if not keys:
         return table
     return table.sort_by([(k, "ascending") for k in keys])
-
-
-def period_start(moment: nw.Expr, grain: str) -> nw.Expr:
-    """The start of ``moment``'s period (UTC). Weeks start on Monday: narwhals truncates to days,
-    months and quarters but has no week unit, so a week steps back from the day by its ISO weekday."""
-    if grain != "week":
-        return moment.dt.truncate(GRAINS[grain])
-    day = moment.dt.truncate("1d")
-    # Days since Monday, 0..6. ISO numbers Sunday 7, narwhals 2.29 on Spark gives 0: both map to 6.
-    back = (moment.dt.weekday() + 6) % 7
-    start = nw.when(back == 1).then(day.dt.offset_by("-1d"))
-    for days in range(2, 7):
-        start = start.when(back == days).then(day.dt.offset_by(f"-{days}d"))
-    return start.otherwise(day)
 
 
 def counts_of(table: pa.Table, metric: MetricDef, query: MetricQuery) -> Counts:

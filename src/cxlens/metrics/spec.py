@@ -17,6 +17,7 @@ class MetricsSettings:
     """What every metric question of an installation shares (from ``config.Settings``)."""
 
     min_n: int = 30
+    fcr_repeat_days: float = 7
     schedule: Schedule = field(default_factory=lambda: parse_schedule("1-5", "09:00-17:00", "UTC"))
 
 
@@ -42,10 +43,13 @@ def make_query(  # noqa: PLR0913 - the documented query API: every argument is k
     since: datetime | date | str | None = None,
     until: datetime | date | str | None = None,
     confidence: float = 0.95,
-    min_n: int = 30,
+    min_n: int | None = None,
     options: Mapping[str, float] | None = None,
+    defaults: MetricsSettings | None = None,
 ) -> MetricQuery:
-    """A query from what callers have at hand (ISO text for dates, a mapping for filters)."""
+    """A query from what callers have at hand (ISO text for dates, a mapping for filters);
+    what the caller leaves out comes from the installation's ``defaults``."""
+    base = defaults or MetricsSettings()
     return MetricQuery(
         metric=metric,
         by=tuple(by),
@@ -54,8 +58,8 @@ def make_query(  # noqa: PLR0913 - the documented query API: every argument is k
         since=as_time(since, "since"),
         until=as_time(until, "until"),
         confidence=confidence,
-        min_n=min_n,
-        options=dict(options or {}),
+        min_n=min_n if min_n is not None else base.min_n,
+        options={"fcr_repeat_days": base.fcr_repeat_days, **(options or {})},
     )
 
 

@@ -37,7 +37,7 @@ def against_rest(
         where=parse_filters(where),
         since=since,
         until=until,
-        min_n=request.app.state.metrics.min_n,
+        defaults=request.app.state.metrics,
     )
     return {
         "metric": metric,
@@ -62,7 +62,7 @@ def consistency(
         where=parse_filters(where),
         since=since,
         until=until,
-        min_n=request.app.state.metrics.min_n,
+        defaults=request.app.state.metrics,
     )
     return run_consistency(s, query, request.app.state.metrics.schedule)
 
@@ -87,7 +87,7 @@ def metric(
         since=since,
         until=until,
         confidence=confidence,
-        min_n=request.app.state.metrics.min_n,
+        defaults=request.app.state.metrics,
     )
     result = run_metric(s, query, request.app.state.metrics.schedule)
     return {"metric": metric, "unit": result.unit, "test": result.test, "rows": result.rows}
