@@ -10,7 +10,7 @@ import typer
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import OutputFormat, format_option, render_rows, to_json
 from cxlens.errors import InvalidInput
-from cxlens.metrics.result import MetricResult
+from cxlens.metrics.result import COLUMNS, MetricResult
 from cxlens.metrics.spec import parse_filters
 from cxlens.workspace import Workspace
 
@@ -116,18 +116,7 @@ def _compact(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-_FIGURES = {
-    "n",
-    "value",
-    "ci_low",
-    "ci_high",
-    "components",
-    "previous_value",
-    "change",
-    "p_value",
-    "significant",
-    "flags",
-}
+_FIGURES = set(COLUMNS)
 
 
 def _fmt(value: float | None, *, signed: bool = False) -> str:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from cxlens.metrics.library import describe_metrics
 from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
-from cxlens.metrics.spec import make_query, parse_filters
+from cxlens.metrics.spec import MetricQuery, make_query, parse_filters
 from cxlens.storage.store import Session
 from cxlens.web.deps import read_session
 
@@ -31,14 +31,7 @@ def against_rest(
     since: str | None = None,
     until: str | None = None,
 ) -> dict[str, Any]:
-    query = make_query(
-        metric,
-        by=[by],
-        where=parse_filters(where),
-        since=since,
-        until=until,
-        defaults=request.app.state.metrics,
-    )
+    query = _one_dimension(request, metric, by, where, since, until)
     return {
         "metric": metric,
         "dimension": by,
@@ -56,14 +49,7 @@ def consistency(
     since: str | None = None,
     until: str | None = None,
 ) -> dict[str, Any]:
-    query = make_query(
-        metric,
-        by=[by],
-        where=parse_filters(where),
-        since=since,
-        until=until,
-        defaults=request.app.state.metrics,
-    )
+    query = _one_dimension(request, metric, by, where, since, until)
     return run_consistency(s, query, request.app.state.metrics.schedule)
 
 
@@ -91,3 +77,16 @@ def metric(
     )
     result = run_metric(s, query, request.app.state.metrics.schedule)
     return {"metric": metric, "unit": result.unit, "test": result.test, "rows": result.rows}
+
+
+def _one_dimension(
+    request: Request, metric: str, by: str, where: list[str], since: str | None, until: str | None
+) -> MetricQuery:
+    return make_query(
+        metric,
+        by=[by],
+        where=parse_filters(where),
+        since=since,
+        until=until,
+        defaults=request.app.state.metrics,
+    )
