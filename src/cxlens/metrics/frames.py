@@ -17,6 +17,12 @@ _CASE_MESSAGES = (
 )
 
 
+def _utc(ts: str) -> str:
+    """A TIMESTAMPTZ as a plain UTC timestamp: truncating it to a day, week or month then needs no
+    time-zone library (the ICU path cost 400 of 630 ms for NPS by month over 8.8M answers)."""
+    return f"make_timestamp(epoch_us({ts}))"
+
+
 def _hours(end: str) -> str:
     """Calendar hours from the case's creation to ``end``; NULL when missing or before creation."""
     seconds = f"extract(epoch FROM ({end} - k.created_at))"
@@ -25,16 +31,18 @@ def _hours(end: str) -> str:
 
 FRAMES = {
     "customers": (
-        "SELECT c.segment, coalesce(c.signed_up_at, c.first_seen_at, c.created_at) AS started_at, "
-        "c.churned_at FROM customers c WHERE c.customer_key = c.canonical_key"
+        f"SELECT c.segment, {_utc('coalesce(c.signed_up_at, c.first_seen_at, c.created_at)')} AS started_at, "
+        f"{_utc('c.churned_at')} AS churned_at FROM customers c WHERE c.customer_key = c.canonical_key"
     ),
     "responses": (
-        "SELECT r.metric, r.score, r.channel, r.touchpoint, r.survey, r.source, r.answered_at, c.segment "
+        "SELECT r.metric, r.score, r.channel, r.touchpoint, r.survey, r.source, "
+        f"{_utc('r.answered_at')} AS answered_at, c.segment "
         "FROM responses r JOIN customers k ON k.customer_key = r.customer_key "
         "JOIN customers c ON c.customer_key = k.canonical_key"
     ),
     "cases": (
-        "SELECT k.channel, k.team, k.assignee, k.category, k.priority, k.status, k.source, k.created_at, "
+        "SELECT k.channel, k.team, k.assignee, k.category, k.priority, k.status, k.source, "
+        f"{_utc('k.created_at')} AS created_at, "
         "k.solved_at IS NOT NULL OR k.status IN ('solved', 'closed') AS resolved, "
         "k.reopen_count > 0 AS reopened, coalesce(m.customer_messages, 0) AS customer_messages, "
         "coalesce(m.handoffs, 0) AS handoffs, c.segment, "

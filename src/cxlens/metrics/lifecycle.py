@@ -25,7 +25,7 @@ from cxlens.errors import InvalidInput
 from cxlens.metrics import stats
 from cxlens.metrics.periods import period_start
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import MetricQuery, aware
+from cxlens.metrics.spec import MetricQuery, as_instant, utc
 from cxlens.metrics.stats import rounded
 
 START, CHURN = "started_at", "churned_at"
@@ -97,7 +97,7 @@ def _churn_rows(
         rows.append(
             {
                 **labels,
-                "period": period,
+                "period": as_instant(period),
                 "n": int(active[i]),
                 **_figures(estimate, i),
                 "components": {"churned": int(lost[i]), "retention": rounded(100 - estimate.value[i])},
@@ -192,6 +192,7 @@ def _next(start: datetime, grain: str) -> datetime:
 
 
 def _in_range(period: datetime, query: MetricQuery) -> bool:
-    if query.since is not None and period < aware(query.since):
+    moment = utc(period)  # engines differ: a plain UTC timestamp on DuckDB, an aware one on Spark
+    if query.since is not None and moment < utc(query.since):
         return False
-    return query.until is None or period < aware(query.until)
+    return query.until is None or moment < utc(query.until)

@@ -20,7 +20,7 @@ from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
 from cxlens.metrics.periods import period_start
 from cxlens.metrics.rank_test import previous_period_p, window_p
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import GRAINS, MetricQuery, aware
+from cxlens.metrics.spec import GRAINS, MetricQuery, as_instant, utc
 from cxlens.metrics.stats import rounded
 
 PERIOD = "period"
@@ -51,7 +51,7 @@ def _check_common(query: MetricQuery, dimensions: tuple[str, ...]) -> None:
             )
     if query.grain is not None and query.grain not in GRAINS:
         raise InvalidInput(f"Unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}.")
-    if query.since and query.until and aware(query.since) >= aware(query.until):
+    if query.since and query.until and utc(query.since) >= utc(query.until):
         raise InvalidInput("--since must be before --until.")
     if not 0.5 <= query.confidence < 1:
         raise InvalidInput("The confidence level must be between 0.5 and 1 (e.g. 0.95).")
@@ -85,7 +85,7 @@ def _rank_p_values(
         found = previous_period_p(keyed, dims=dims, period=PERIOD, column=column, grain=query.grain)
         keys = [*dims, PERIOD]
     elif query.since is not None and query.until is not None:
-        start = aware(query.since) - (aware(query.until) - aware(query.since))
+        start = utc(query.since) - (utc(query.until) - utc(query.since))
         found = window_p(window, in_window(rows, metric, start, query.since), dims=dims, column=column)
         keys = dims
     else:
@@ -106,9 +106,9 @@ def in_window(
     rows: nw.LazyFrame[Any], metric: MetricDef, since: datetime | date | None, until: datetime | date | None
 ) -> nw.LazyFrame[Any]:
     if since is not None:
-        rows = rows.filter(nw.col(metric.time_column) >= aware(since))
+        rows = rows.filter(nw.col(metric.time_column) >= utc(since))
     if until is not None:
-        rows = rows.filter(nw.col(metric.time_column) < aware(until))
+        rows = rows.filter(nw.col(metric.time_column) < utc(until))
     return rows
 
 
@@ -150,8 +150,8 @@ def _previous_counts(
         return _shifted(current, metric, query)
     if query.since is None or query.until is None:
         return None
-    length = aware(query.until) - aware(query.since)
-    earlier = aggregate(in_window(rows, metric, aware(query.since) - length, query.since), metric, query)
+    length = utc(query.until) - utc(query.since)
+    earlier = aggregate(in_window(rows, metric, utc(query.since) - length, query.since), metric, query)
     return _aligned(current, earlier, metric, query, list(query.by), lambda key: key)
 
 
@@ -249,6 +249,8 @@ def _rows(
     compared = _comparison(current, finished, previous, metric, query, ranked)
     keys = [*query.by, *([PERIOD] if query.grain else [])]
     labels = current.select(keys).to_pylist() if keys else [{}] * len(n)
+    if query.grain:
+        labels = [{**label, PERIOD: as_instant(label[PERIOD])} for label in labels]
     out = []
     for i in range(len(n)):
         flags = _flags(n[i], compared["previous_n"][i], metric, query)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from cxlens.errors import InvalidInput
 from cxlens.metrics.schedule import Schedule, parse_schedule
@@ -84,8 +85,14 @@ def parse_filters(pairs: Sequence[str]) -> dict[str, str]:
     return filters
 
 
-def aware(value: datetime | date) -> datetime:
-    """A date as midnight UTC; a naive date-time as UTC."""
+def utc(value: datetime | date) -> datetime:
+    """The UTC wall time of a date (midnight) or date-time (a naive one is taken as UTC), without
+    a time zone: base frames carry plain UTC timestamps (see metrics/frames.py)."""
     if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime(value.year, value.month, value.day)  # noqa: DTZ001 - UTC by contract
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def as_instant(value: Any) -> Any:
+    """A UTC wall time from the engine back to an aware UTC instant, for callers."""
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and value.tzinfo is None else value
