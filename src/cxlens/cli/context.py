@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -19,3 +21,13 @@ def settings_for(db: Path | None) -> Settings:
 
 def store_for(db: Path | None) -> DuckDBStore:
     return open_store(settings_for(db))
+
+
+@contextmanager
+def workspace_store(db: Path | None) -> Iterator[DuckDBStore]:
+    """The workspace's store for one command, closed however the command ends."""
+    store = store_for(db)
+    try:
+        yield store
+    finally:
+        store.close()

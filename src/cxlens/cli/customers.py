@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from cxlens.cli.context import DbOption, store_for
+from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
 from cxlens.customers.queries import access_customer, search_customers
 from cxlens.customers.service import merge_customers, unmerge
@@ -27,13 +27,9 @@ def show(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Profile, identities, merges and the unified timeline (newest first, paged)."""
-    store = store_for(db)
-    try:
-        with store.session() as s:
-            profile = access_customer(s, ref)
-            page = get_timeline(s, profile["customer_key"], before=before, limit=limit)
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.session() as s:
+        profile = access_customer(s, ref)
+        page = get_timeline(s, profile["customer_key"], before=before, limit=limit)
     profile.pop("customer_key")
     if fmt is OutputFormat.json:
         print(to_json({"customer": profile, "timeline": page.items, "next_cursor": page.next_cursor}))
@@ -74,12 +70,8 @@ def search(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Find customers by name or by any identity value."""
-    store = store_for(db)
-    try:
-        with store.session() as s:
-            rows = search_customers(s, text, limit=limit)
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.session() as s:
+        rows = search_customers(s, text, limit=limit)
     render_rows(rows, fmt, title=f"Customers matching {text!r}")
 
 
@@ -91,12 +83,8 @@ def merge(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Merge customer B into customer A (audited; undo with `cxlens customers unmerge`)."""
-    store = store_for(db)
-    try:
-        with store.unit_of_work() as uow:
-            record = merge_customers(uow, winner_ref=winner, loser_ref=loser, actor="cli")
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.unit_of_work() as uow:
+        record = merge_customers(uow, winner_ref=winner, loser_ref=loser, actor="cli")
     render_record(record, fmt, title="Merged")
 
 
@@ -107,10 +95,6 @@ def unmerge_command(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Undo a merge, restoring both customers' timelines exactly."""
-    store = store_for(db)
-    try:
-        with store.unit_of_work() as uow:
-            record = unmerge(uow, merge_id=merge_id, actor="cli")
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.unit_of_work() as uow:
+        record = unmerge(uow, merge_id=merge_id, actor="cli")
     render_record(record, fmt, title="Unmerged")

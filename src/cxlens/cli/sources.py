@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cxlens.cli.context import DbOption, store_for
+from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_rows, to_json
 from cxlens.sources.queries import list_sources
 from cxlens.sources.service import create_source, revoke_source
@@ -25,12 +25,8 @@ def create(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Create a source and print its new write key (shown once; only its hash is stored)."""
-    store = store_for(db)
-    try:
-        with store.unit_of_work() as uow:
-            created = create_source(uow, name)
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.unit_of_work() as uow:
+        created = create_source(uow, name)
     if fmt is OutputFormat.json:
         print(
             to_json(
@@ -56,12 +52,8 @@ def create(
 @app.command("list")
 def list_command(db: Path | None = DbOption, fmt: OutputFormat = format_option()) -> None:
     """Sources with their key hint, state and events over the deduplication window."""
-    store = store_for(db)
-    try:
-        with store.session() as s:
-            rows = list_sources(s)
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.session() as s:
+        rows = list_sources(s)
     render_rows(rows, fmt, title="Sources")
 
 
@@ -70,10 +62,6 @@ def revoke(
     name: str = typer.Argument(..., help="The source whose key stops working."), db: Path | None = DbOption
 ) -> None:
     """Revoke a source's write key; `sources create NAME` later issues a new one."""
-    store = store_for(db)
-    try:
-        with store.unit_of_work() as uow:
-            revoke_source(uow, name)
-    finally:
-        store.close()
+    with workspace_store(db) as store, store.unit_of_work() as uow:
+        revoke_source(uow, name)
     console.print(f"Source {name} revoked: its key no longer works.", markup=False)

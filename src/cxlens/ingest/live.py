@@ -69,9 +69,7 @@ class ProcessorStats:
     applied_events: int = 0
     duplicates: int = 0
     rejected: int = 0
-    batches: int = 0
     last_error: str | None = None
-    last_applied_at: float | None = None
     last_batch_events: int = 0
     last_batch_seconds: float = 0.0
 
@@ -138,9 +136,7 @@ class Processor:
         self.stats.applied_events += result.applied
         self.stats.duplicates += result.duplicates
         self.stats.rejected += result.rejected
-        self.stats.batches += 1
         self.stats.last_error = None
-        self.stats.last_applied_at = time.time()
         self.stats.last_batch_events = result.events
         self.stats.last_batch_seconds = round(time.monotonic() - started, 3)
         self._spool.discard(batch)  # after the counters, so a zero backlog means they are final

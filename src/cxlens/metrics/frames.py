@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import narwhals as nw
+import pyarrow as pa
 
 from cxlens.metrics.schedule import Schedule, business_hours_sql
 from cxlens.metrics.spec import MetricsSettings
@@ -74,3 +75,10 @@ def frame_sql(source: str, schedule: Schedule = DEFAULT_SCHEDULE) -> str:
 
 def base_frame(s: Session, source: str, schedule: Schedule = DEFAULT_SCHEDULE) -> nw.LazyFrame[Any]:
     return s.lazy(frame_sql(source, schedule))
+
+
+def collect_rows(frame: nw.LazyFrame[Any]) -> list[dict[str, Any]]:
+    """A (small, aggregated) lazy frame's rows as dicts."""
+    table: pa.Table = frame.collect(backend="pyarrow").to_native()
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows

@@ -19,10 +19,10 @@ from typing import Any
 
 import narwhals as nw
 import numpy as np
-import pyarrow as pa
 
 from cxlens.errors import InvalidInput
 from cxlens.metrics import stats
+from cxlens.metrics.frames import collect_rows
 from cxlens.metrics.periods import period_start
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import MetricQuery, as_instant, utc
@@ -33,12 +33,6 @@ START, CHURN = "started_at", "churned_at"
 
 def _truncated(column: str, grain: str) -> nw.Expr:
     return period_start(nw.col(column), grain)
-
-
-def _collect(frame: nw.LazyFrame[Any]) -> list[dict[str, Any]]:
-    table: pa.Table = frame.collect(backend="pyarrow").to_native()
-    rows: list[dict[str, Any]] = table.to_pylist()
-    return rows
 
 
 def _where(frame: nw.LazyFrame[Any], query: MetricQuery) -> nw.LazyFrame[Any]:
@@ -52,8 +46,8 @@ def churn_rate(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
     rows = _where(frame, query).with_columns(
         _truncated(START, grain).alias("_start"), _truncated(CHURN, grain).alias("_churn")
     )
-    started = _collect(rows.group_by(*keys, "_start").agg(nw.len().alias("k")))
-    churned = _collect(
+    started = collect_rows(rows.group_by(*keys, "_start").agg(nw.len().alias("k")))
+    churned = collect_rows(
         rows.filter(~nw.col("_churn").is_null())
         .with_columns((nw.col("_churn") > nw.col("_start")).alias("_after_start"))
         .group_by(*keys, "_churn", "_after_start")
@@ -120,7 +114,7 @@ def retention(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
         (nw.col(START).dt.year() * 12 + nw.col(START).dt.month()).alias("_cohort"),
         (nw.col(CHURN).dt.year() * 12 + nw.col(CHURN).dt.month()).alias("_churn"),
     )
-    counted = _collect(
+    counted = collect_rows(
         rows.with_columns((nw.col("_churn") - nw.col("_cohort")).alias("_age"))
         .group_by(*keys, "_cohort", "_age")
         .agg(nw.len().alias("k"))

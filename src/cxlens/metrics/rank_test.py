@@ -18,17 +18,12 @@ from typing import Any
 
 import narwhals as nw
 import numpy as np
-import pyarrow as pa
 from scipy import stats as sps
+
+from cxlens.metrics.frames import collect_rows
 
 PERIOD_STEP = {"day": "1d", "week": "7d", "month": "1mo", "quarter": "1q"}
 _V, _PAIR, _ROLE, _RANK = "_v", "_pair", "_role", "_rank"
-
-
-def _collect(frame: nw.LazyFrame[Any]) -> list[dict[str, Any]]:
-    table: pa.Table = frame.collect(backend="pyarrow").to_native()
-    rows: list[dict[str, Any]] = table.to_pylist()
-    return rows
 
 
 def _p_value(u: float, n_x: float, n_y: float, ties: float) -> float:
@@ -46,7 +41,7 @@ def _p_value(u: float, n_x: float, n_y: float, ties: float) -> float:
 def _pooled_test(pooled: nw.LazyFrame[Any], part: list[str]) -> dict[tuple[Any, ...], float]:
     """p per ``part`` key of a pooled frame with columns ``_v`` and ``_role`` (1 = X, 0 = Y)."""
     ranked = pooled.with_columns(nw.col(_V).rank("average").over(*part).alias(_RANK))
-    sums = _collect(
+    sums = collect_rows(
         ranked.group_by(*part, _ROLE).agg(
             nw.len().cast(nw.Float64()).alias("n"), nw.col(_RANK).sum().alias("r")
         )
@@ -69,7 +64,7 @@ def _tie_terms(pooled: nw.LazyFrame[Any], part: list[str]) -> dict[tuple[Any, ..
         .group_by(*part)
         .agg(nw.col("tt").sum())
     )
-    return {tuple(r[k] for k in part): r["tt"] for r in _collect(terms)}
+    return {tuple(r[k] for k in part): r["tt"] for r in collect_rows(terms)}
 
 
 def previous_period_p(
@@ -111,7 +106,7 @@ def against_rest_p(rows: nw.LazyFrame[Any], *, dim: str, column: str) -> dict[An
         .with_columns(nw.lit(1).alias(_PAIR))
     )
     ranked = values.with_columns(nw.col(_V).rank("average").over(_PAIR).alias(_RANK))
-    sums = _collect(
+    sums = collect_rows(
         ranked.group_by(dim).agg(nw.len().cast(nw.Float64()).alias("n"), nw.col(_RANK).sum().alias("r"))
     )
     ties = _tie_terms(values, [_PAIR]).get((1,), 0.0)
