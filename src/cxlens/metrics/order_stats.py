@@ -17,6 +17,7 @@ from typing import Any
 import narwhals as nw
 import pyarrow as pa
 
+from cxlens.metrics.samples import Samples, order_statistics
 from cxlens.metrics.stats import z_for
 
 ORDER_COLUMNS = ("median", "median_low", "median_high", "p90")
@@ -29,17 +30,30 @@ def _ceil(expr: nw.Expr) -> nw.Expr:
 
 
 def add_order_stats(
-    rows: nw.LazyFrame[Any], table: pa.Table, *, keys: list[str], column: str, confidence: float
+    rows: nw.LazyFrame[Any],
+    table: pa.Table,
+    *,
+    keys: list[str],
+    column: str,
+    confidence: float,
+    samples: Samples | None = None,
 ) -> pa.Table:
-    """``table`` (one row per group of ``keys``) with the order-statistic columns appended."""
+    """``table`` (one row per group of ``keys``) with the order-statistic columns appended, from
+    ``samples`` when the engine gave sorted per-group samples, else ranked inside the engine."""
     partition = keys or [_ALL]
-    values = rows.filter(~nw.col(column).is_null())
-    if not keys:
-        values = values.with_columns(nw.lit(1).alias(_ALL))
-    picked = _picked(values, partition, column, z_for(confidence))
-    found = _by_group(picked, partition)
+    found: dict[tuple[Any, ...], dict[str, float | None]]
+    if samples is not None:
+        found = order_statistics(samples, z_for(confidence))
+        partition = keys
+    else:
+        values = rows.filter(~nw.col(column).is_null())
+        if not keys:
+            values = values.with_columns(nw.lit(1).alias(_ALL))
+        picked = _picked(values, partition, column, z_for(confidence))
+        found = {key: _finish(slot) for key, slot in _by_group(picked, partition).items()}
     labels = table.select(keys).to_pylist() if keys else [{}] * table.num_rows
-    stats = [_finish(found.get(tuple(label.get(k, 1) for k in partition), {})) for label in labels]
+    empty = dict.fromkeys(ORDER_COLUMNS)
+    stats = [found.get(tuple(label.get(k, 1) for k in partition), empty) for label in labels]
     for name in ORDER_COLUMNS:
         table = table.append_column(name, pa.array([s[name] for s in stats], pa.float64()))
     return table
@@ -47,11 +61,12 @@ def add_order_stats(
 
 def _picked(values: nw.LazyFrame[Any], partition: list[str], column: str, z: float) -> pa.Table:
     n = nw.col("_n")
+    # Group sizes by a window, not a join: a join would drop the group whose key is NULL.
     ranked = values.select(*partition, nw.col(column).cast(nw.Float64()).alias("_v")).with_columns(
-        nw.col("_v").rank("ordinal").over(*partition).alias("_rank")
+        nw.col("_v").rank("ordinal").over(*partition).alias("_rank"),
+        nw.col("_v").count().over(*partition).alias("_n"),
     )
-    sizes = values.group_by(*partition).agg(nw.len().alias("_n"))
-    wanted = ranked.join(sizes, on=partition).with_columns(
+    wanted = ranked.with_columns(
         ((n + 1) / 2).floor().alias("_mid_lo"),
         ((n + 2) / 2).floor().alias("_mid_hi"),
         nw.max_horizontal(nw.lit(1), (n / 2 - z * n.sqrt() / 2).floor()).alias("_ci_lo"),

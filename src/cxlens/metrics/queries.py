@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import narwhals as nw
+
 from cxlens.metrics.compare import compare_segments, consistency
 from cxlens.metrics.frames import DEFAULT_SCHEDULE, base_frame
 from cxlens.metrics.result import MetricResult
-from cxlens.metrics.runner import compute_metric, source_of
+from cxlens.metrics.runner import columns_for, compute_metric, source_of
 from cxlens.metrics.schedule import Schedule
 from cxlens.metrics.spec import MetricQuery
 from cxlens.storage.store import Session
 
 
+def _frame(s: Session, query: MetricQuery, schedule: Schedule) -> nw.LazyFrame[Any]:
+    """The base rows ``query`` reads: only its columns, and only the joins they need."""
+    return base_frame(s, source_of(query.metric), schedule, columns_for(query))
+
+
 def run_metric(s: Session, query: MetricQuery, schedule: Schedule = DEFAULT_SCHEDULE) -> MetricResult:
-    return compute_metric(base_frame(s, source_of(query.metric), schedule), query)
+    return compute_metric(_frame(s, query, schedule), query)
 
 
 def run_comparison(
     s: Session, query: MetricQuery, schedule: Schedule = DEFAULT_SCHEDULE
 ) -> list[dict[str, Any]]:
     """Each value of the one dimension in ``query.by`` against the rest (p and FDR q-values)."""
-    return compare_segments(base_frame(s, source_of(query.metric), schedule), query)
+    return compare_segments(_frame(s, query, schedule), query)
 
 
 def run_consistency(s: Session, query: MetricQuery, schedule: Schedule = DEFAULT_SCHEDULE) -> dict[str, Any]:
     """Whether the values of the one dimension in ``query.by`` differ at all on the metric."""
-    return consistency(base_frame(s, source_of(query.metric), schedule), query)
+    return consistency(_frame(s, query, schedule), query)

@@ -1,4 +1,5 @@
-"""The Mann–Whitney rank test for times, with ranks computed inside the engine.
+"""The Mann–Whitney rank test for times, with ranks computed inside the engine (the generic
+kernel, for any lazy engine; on DuckDB the runner uses sorted samples instead, metrics/samples.py).
 
 Service times are long-tailed, so their comparisons use ranks, not means. For two samples X (the
 group or period of interest) and Y: U = R_X − n_X(n_X + 1)/2 with R_X the sum of X's ranks in the
@@ -18,24 +19,12 @@ from typing import Any
 
 import narwhals as nw
 import numpy as np
-from scipy import stats as sps
 
 from cxlens.metrics.frames import collect_rows
+from cxlens.metrics.samples import against_rest, mann_whitney_p, sorted_samples
 
 PERIOD_STEP = {"day": "1d", "week": "7d", "month": "1mo", "quarter": "1q"}
 _V, _PAIR, _ROLE, _RANK = "_v", "_pair", "_role", "_rank"
-
-
-def _p_value(u: float, n_x: float, n_y: float, ties: float) -> float:
-    total = n_x + n_y
-    if n_x == 0 or n_y == 0 or total < 2:
-        return float("nan")
-    variance = n_x * n_y / 12 * ((total + 1) - ties / (total * (total - 1)))
-    if variance <= 0:
-        return float("nan")
-    mean = n_x * n_y / 2
-    z = (abs(u - mean) - 0.5) / np.sqrt(variance)
-    return float(min(1.0, 2 * sps.norm.sf(max(z, 0.0))))
 
 
 def _pooled_test(pooled: nw.LazyFrame[Any], part: list[str]) -> dict[tuple[Any, ...], float]:
@@ -50,11 +39,12 @@ def _pooled_test(pooled: nw.LazyFrame[Any], part: list[str]) -> dict[tuple[Any, 
     samples: dict[tuple[Any, ...], dict[int, tuple[float, float]]] = defaultdict(dict)
     for row in sums:
         samples[tuple(row[k] for k in part)][int(row[_ROLE])] = (row["n"], row["r"])
-    out = {}
-    for key, roles in samples.items():
-        (n_x, r_x), (n_y, _) = roles.get(1, (0.0, 0.0)), roles.get(0, (0.0, 0.0))
-        out[key] = _p_value(r_x - n_x * (n_x + 1) / 2, n_x, n_y, ties.get(key, 0.0))
-    return out
+    keys = list(samples)
+    x = np.array([samples[k].get(1, (0.0, 0.0)) for k in keys], dtype=np.float64).reshape(-1, 2)
+    n_y = np.array([samples[k].get(0, (0.0, 0.0))[0] for k in keys], dtype=np.float64)
+    u = x[:, 1] - x[:, 0] * (x[:, 0] + 1) / 2
+    p = mann_whitney_p(u, x[:, 0], n_y, np.array([ties.get(k, 0.0) for k in keys], dtype=np.float64))
+    return dict(zip(keys, p.tolist(), strict=True))
 
 
 def _tie_terms(pooled: nw.LazyFrame[Any], part: list[str]) -> dict[tuple[Any, ...], float]:
@@ -100,6 +90,9 @@ def window_p(
 
 def against_rest_p(rows: nw.LazyFrame[Any], *, dim: str, column: str) -> dict[Any, float]:
     """Each value of ``dim`` against all other rows: value -> p (one global ranking)."""
+    samples = sorted_samples(rows, [dim], column)
+    if samples is not None:  # DuckDB: sorted samples and a binary search (metrics/samples.py)
+        return dict(zip([key[0] for key in samples.keys], against_rest(samples).tolist(), strict=True))
     values = (
         rows.filter(~nw.col(column).is_null())
         .select(dim, nw.col(column).cast(nw.Float64()).alias(_V))
@@ -110,5 +103,7 @@ def against_rest_p(rows: nw.LazyFrame[Any], *, dim: str, column: str) -> dict[An
         ranked.group_by(dim).agg(nw.len().cast(nw.Float64()).alias("n"), nw.col(_RANK).sum().alias("r"))
     )
     ties = _tie_terms(values, [_PAIR]).get((1,), 0.0)
-    total = sum(r["n"] for r in sums)
-    return {r[dim]: _p_value(r["r"] - r["n"] * (r["n"] + 1) / 2, r["n"], total - r["n"], ties) for r in sums}
+    n = np.array([r["n"] for r in sums], dtype=np.float64)
+    u = np.array([r["r"] for r in sums], dtype=np.float64) - n * (n + 1) / 2
+    p = mann_whitney_p(u, n, n.sum() - n, np.full(len(n), ties))
+    return dict(zip([r[dim] for r in sums], p.tolist(), strict=True))

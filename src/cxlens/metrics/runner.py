@@ -20,10 +20,13 @@ from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
 from cxlens.metrics.periods import period_start
 from cxlens.metrics.rank_test import previous_period_p, window_p
 from cxlens.metrics.result import MetricResult
+from cxlens.metrics.samples import Samples, paired_p, sorted_samples
+from cxlens.metrics.samples import counts as sample_counts
 from cxlens.metrics.spec import GRAINS, MetricQuery, as_instant, utc
 from cxlens.metrics.stats import rounded
 
 PERIOD = "period"
+_DAY = "_day"
 
 
 def metric_def(name: str) -> MetricDef:
@@ -35,6 +38,17 @@ def metric_def(name: str) -> MetricDef:
 
 def source_of(name: str) -> str:
     return LIFECYCLE[name].source if name in LIFECYCLE else metric_def(name).source
+
+
+def columns_for(query: MetricQuery) -> tuple[str, ...] | None:
+    """The base columns ``query`` reads (None: all of them, for the lifecycle metrics); a question
+    the metric cannot answer is refused here, before any frame is built."""
+    if query.metric in LIFECYCLE:
+        return None
+    metric = check_query(query)
+    order = (metric.order_column,) if metric.order_column else ()
+    sliced = (*query.by, *(dim for dim, _ in query.where))
+    return tuple(dict.fromkeys((*metric.reads, metric.time_column, *order, *sliced)))
 
 
 def check_query(query: MetricQuery) -> MetricDef:
@@ -65,33 +79,83 @@ def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult
         return lifecycle.compute(frame, query)
     metric = check_query(query)
     rows = filtered_rows(frame, metric, query)
-    current = aggregate(in_window(rows, metric, query.since, query.until), metric, query)
+    window = in_window(rows, metric, query.since, query.until)
+    samples = duration_samples(window, metric, query)
+    current = aggregate(window, metric, query, samples)
     previous = _previous_counts(rows, metric, query, current)
     finished = metric.finish(counts_of(current, metric, query), query.confidence, query.options)
-    ranked = _rank_p_values(rows, metric, query, current) if metric.family == "duration" else None
+    ranked = _rank_p_values(rows, metric, query, current, samples) if metric.family == "duration" else None
     return MetricResult(
         query, metric.unit, metric.test, _rows(current, finished, previous, metric, query, ranked)
     )
 
 
+def _keys(query: MetricQuery) -> list[str]:
+    return [*query.by, *([PERIOD] if query.grain is not None else [])]
+
+
+def _keyed(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
+    """``rows`` with their period's start in ``PERIOD`` when the query has a grain."""
+    if query.grain is None:
+        return rows
+    return rows.with_columns(period_start(nw.col(metric.time_column), query.grain).alias(PERIOD))
+
+
+def duration_samples(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> Samples | None:
+    """Sorted values per group for a time metric, where the engine offers them (metrics/samples.py)."""
+    if metric.order_column is None:
+        return None
+    return sorted_samples(_keyed(rows, metric, query), _keys(query), metric.order_column)
+
+
 def _rank_p_values(
-    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, current: pa.Table
+    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, current: pa.Table, samples: Samples | None
 ) -> np.ndarray[Any, Any] | None:
     """Times are compared with the Mann–Whitney test on their rows, not on summary counts."""
+    keys = _keys(query)
+    if query.grain is None and (query.since is None or query.until is None):
+        return None
+    labels = (
+        [tuple(r[k] for k in keys) for r in current.select(keys).to_pylist()]
+        if keys
+        else [()] * current.num_rows
+    )
+    if samples is not None:
+        return _sample_p_values(rows, metric, query, labels, samples)
     column, dims = metric.order_column or "", list(query.by)
     window = in_window(rows, metric, query.since, query.until)
     if query.grain is not None:
-        keyed = window.with_columns(period_start(nw.col(metric.time_column), query.grain).alias(PERIOD))
+        keyed = _keyed(window, metric, query)
         found = previous_period_p(keyed, dims=dims, period=PERIOD, column=column, grain=query.grain)
-        keys = [*dims, PERIOD]
-    elif query.since is not None and query.until is not None:
-        start = utc(query.since) - (utc(query.until) - utc(query.since))
-        found = window_p(window, in_window(rows, metric, start, query.since), dims=dims, column=column)
-        keys = dims
     else:
-        return None
-    labels = current.select(keys).to_pylist() if keys else [{}] * current.num_rows
-    return np.array([found.get(tuple(r[k] for k in keys), np.nan) for r in labels], dtype=np.float64)
+        found = window_p(window, in_window(rows, metric, *_earlier(query)), dims=dims, column=column)
+    return np.array([found.get(label, np.nan) for label in labels], dtype=np.float64)
+
+
+def _earlier(query: MetricQuery) -> tuple[datetime, datetime]:
+    """The window of the same length just before ``since``..``until`` (both set)."""
+    assert query.since is not None and query.until is not None
+    since, until = utc(query.since), utc(query.until)
+    return since - (until - since), since
+
+
+def _sample_p_values(
+    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, labels: list[Any], samples: Samples
+) -> np.ndarray[Any, Any]:
+    """Each group against its previous period (or window) from sorted samples; NaN without one."""
+    here = samples.index()
+    if query.grain is not None:
+        grain, before, there = query.grain, samples, here
+        wanted = [(*label[:-1], _period_before(label[-1], grain)) for label in labels]
+    else:
+        earlier = duration_samples(in_window(rows, metric, *_earlier(query)), metric, query)
+        before = earlier if earlier is not None else samples
+        there, wanted = before.index(), labels
+    found = [(here.get(label), there.get(other)) for label, other in zip(labels, wanted, strict=True)]
+    usable = [k for k, (i, j) in enumerate(found) if i is not None and j is not None]
+    p = np.full(len(labels), np.nan)
+    p[usable] = paired_p([(samples, found[k][0] or 0, before, found[k][1] or 0) for k in usable])
+    return p
 
 
 def filtered_rows(frame: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
@@ -112,17 +176,54 @@ def in_window(
     return rows
 
 
-def aggregate(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> pa.Table:
-    keys = list(query.by)
-    if query.grain is not None:
-        rows = rows.with_columns(period_start(nw.col(metric.time_column), query.grain).alias(PERIOD))
-        keys.append(PERIOD)
+def _grouped_counts(rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery) -> nw.LazyFrame[Any]:
+    """The metric's counts per group of ``query.by`` (and period). Counts are sums, so with a
+    grain coarser than a day they are summed per day first and the few day rows are then rolled
+    up to the period: truncating every row to a month or week costs more than the aggregation."""
     aggregations = metric.counts(query.options)
-    grouped = rows.group_by(*keys).agg(**aggregations) if keys else rows.select(**aggregations)
-    table: pa.Table = grouped.collect(backend="pyarrow").to_native()
+    by = list(query.by)
+    if query.grain is None:
+        return rows.group_by(*by).agg(**aggregations) if by else rows.select(**aggregations)
+    moment = nw.col(metric.time_column)
+    if query.grain == "day":
+        return (
+            rows.with_columns(period_start(moment, "day").alias(PERIOD))
+            .group_by(*by, PERIOD)
+            .agg(**aggregations)
+        )
+    daily = rows.with_columns(moment.dt.truncate("1d").alias(_DAY)).group_by(*by, _DAY).agg(**aggregations)
+    return (
+        daily.with_columns(period_start(nw.col(_DAY), query.grain).alias(PERIOD))
+        .group_by(*by, PERIOD)
+        .agg(*(nw.col(name).sum() for name in aggregations))
+    )
+
+
+def _sample_counts(samples: Samples, keys: list[str]) -> pa.Table:
+    """A time metric's counts per group (those of ``_duration_counts``) from its sorted samples."""
+    columns = {key: pa.array([label[i] for label in samples.keys]) for i, key in enumerate(keys)}
+    found = sample_counts(samples)
+    return pa.table({**columns, **{name: pa.array(v, pa.float64()) for name, v in found.items()}})
+
+
+def aggregate(
+    rows: nw.LazyFrame[Any], metric: MetricDef, query: MetricQuery, samples: Samples | None = None
+) -> pa.Table:
+    """The metric's counts per group (and, for times, the order statistics: from ``samples``
+    when given, else from the engine's sorted samples or its window kernel)."""
+    keys = _keys(query)
+    if samples is not None and metric.family == "duration":
+        table = _sample_counts(samples, keys)  # n, Σ and Σ² of a time come with its samples
+    else:
+        table = _grouped_counts(rows, metric, query).collect(backend="pyarrow").to_native()
     if metric.order_column is not None:
         table = add_order_stats(
-            rows, table, keys=keys, column=metric.order_column, confidence=query.confidence
+            _keyed(rows, metric, query),
+            table,
+            keys=keys,
+            column=metric.order_column,
+            confidence=query.confidence,
+            samples=samples if samples is not None else duration_samples(rows, metric, query),
         )
     if not keys:
         return table
