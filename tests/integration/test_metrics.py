@@ -456,3 +456,55 @@ def test_fcr_counts_a_new_case_within_the_repeat_window_as_not_resolved(
         assert ws.metric("fcr", options={"fcr_repeat_days": 3}).rows[0]["components"]["cases"] == 2
     with cxlens.open(db_path, memory_limit="1GB", fcr_repeat_days=2) as ws:
         assert ws.metric("fcr").rows[0]["value"] == 100.0
+
+
+def test_journey_stage_and_customer_attributes_slice_every_metric(store: DuckDBStore, db_path: Path) -> None:
+    """stage: the stage of the customer's latest staged interaction at or before the answer;
+    customer:<key>: an attribute of the (canonical) profile."""
+    users = [f"u{i}" for i in range(6)]
+    customers = pa.table(
+        {
+            "user_id": users,
+            "plan": ["pro", "pro", "pro", "free", "free", "free"],
+            "signed_up_at": ["2024-01-05T00:00:00Z"] * 6,
+            "churned_at": [None, None, None, "2024-04-10T00:00:00Z", None, None],
+        }
+    )
+    interactions = pa.table(
+        {
+            "user_id": users + users,
+            "occurred_at": ["2024-03-01T00:00:00Z"] * 6 + ["2024-03-20T00:00:00Z"] * 6,
+            "channel": ["web"] * 12,
+            "name": ["Viewed"] * 12,
+            "stage": ["onboarding"] * 6 + ["support"] * 6,
+        }
+    )
+    answers = pa.table(  # u0..u2 answer before their support contact, u3..u5 after it
+        {
+            "user_id": users,
+            "metric": ["nps"] * 6,
+            "score": ["10", "9", "3", "2", "8", "10"],
+            "answered_at": ["2024-03-10T00:00:00Z"] * 3 + ["2024-03-25T00:00:00Z"] * 3,
+        }
+    )
+    for entity, table in (("customers", customers), ("interactions", interactions), ("responses", answers)):
+        assert import_table(store, entity, table, options=ImportOptions()).imported == table.num_rows
+    store.close()
+    with cxlens.open(db_path) as ws:
+        by_stage = {r["stage"]: (r["n"], r["value"]) for r in ws.metric("nps", by=["stage"], min_n=1).rows}
+        assert by_stage == {
+            "onboarding": (3, pytest.approx(100 * (2 - 1) / 3, abs=1e-4)),
+            "support": (3, 0.0),
+        }
+        by_plan = {r["customer:plan"]: r["n"] for r in ws.metric("nps", by=["customer:plan"], min_n=1).rows}
+        assert by_plan == {"pro": 3, "free": 3}
+        pro_support = ws.metric("nps", where={"customer:plan": "free", "stage": "support"}, min_n=1).rows
+        assert [(r["n"], r["value"]) for r in pro_support] == [(3, 0.0)]
+        churn = ws.metric("churn_rate", by=["customer:plan"], since="2024-04-01", until="2024-05-01", min_n=1)
+        assert {r["customer:plan"]: (r["n"], r["value"]) for r in churn.rows} == {
+            "free": (3, pytest.approx(100 / 3, abs=1e-4)),
+            "pro": (3, 0.0),
+        }
+        for bad in ("customer:", "customer:plan'); DROP TABLE customers; --", "customer:1plan"):
+            with pytest.raises(InvalidInput, match="not a customer attribute"):
+                ws.metric("nps", by=[bad])

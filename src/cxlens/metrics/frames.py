@@ -9,6 +9,7 @@ cost 1.3 s of a 1.8 s pass over two million cases).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import narwhals as nw
 import pyarrow as pa
 
+from cxlens.errors import InvalidInput
 from cxlens.metrics.schedule import Schedule, business_hours_sql
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Session
@@ -28,6 +30,31 @@ _CASE_MESSAGES = (
 )
 # The canonical profile of the row's customer (``p`` the recorded one, ``c`` the one it merged into).
 _CANONICAL = "JOIN customers p ON p.customer_key = {row}.customer_key JOIN customers c ON c.customer_key = p.canonical_key"
+
+
+# The journey stage a customer was in at a moment: the stage of their latest staged interaction at
+# or before it (ASOF join on the canonical profile, so merged profiles share one journey).
+_JOURNEY = (
+    "ASOF LEFT JOIN (SELECT jp.canonical_key AS journey_key, i.occurred_at AS journey_at, i.stage AS journey_stage "
+    "FROM interactions i JOIN customers jp ON jp.customer_key = i.customer_key WHERE i.stage IS NOT NULL) j "
+    "ON j.journey_key = c.customer_key AND j.journey_at <= {moment}"
+)
+ATTRIBUTE_PREFIX = "customer:"
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def attribute_key(dimension: str) -> str | None:
+    """The customer-attribute key a ``customer:<key>`` dimension names (None for other names);
+    a malformed key raises InvalidInput, since the key is spliced into SQL."""
+    if not dimension.startswith(ATTRIBUTE_PREFIX):
+        return None
+    key = dimension.removeprefix(ATTRIBUTE_PREFIX)
+    if not _ATTRIBUTE_NAME.fullmatch(key):
+        raise InvalidInput(
+            f"{dimension!r} is not a customer attribute: after 'customer:' use a letter, then letters, "
+            "digits or underscores (at most 64)."
+        )
+    return key
 
 
 def _utc(ts: str) -> str:
@@ -75,7 +102,7 @@ SOURCES: dict[str, Source] = {
     ),
     "responses": Source(
         "FROM responses r",
-        {"customer": _CANONICAL.format(row="r")},
+        {"customer": _CANONICAL.format(row="r"), "journey": _JOURNEY.format(moment="r.answered_at")},
         {
             **{
                 name: _col(f"r.{name}")
@@ -83,6 +110,7 @@ SOURCES: dict[str, Source] = {
             },
             "answered_at": _col(_utc("r.answered_at")),
             "segment": _col("c.segment", "customer"),
+            "stage": _col("j.journey_stage", "customer", "journey"),
         },
     ),
     "cases": Source(
@@ -90,6 +118,7 @@ SOURCES: dict[str, Source] = {
         {
             "messages": f"LEFT JOIN ({_CASE_MESSAGES}) m ON m.case_key = k.case_key",
             "customer": _CANONICAL.format(row="k"),
+            "journey": _JOURNEY.format(moment="k.created_at"),
         },
         {
             **{
@@ -102,6 +131,7 @@ SOURCES: dict[str, Source] = {
             "customer_messages": _col("coalesce(m.customer_messages, 0)", "messages"),
             "handoffs": _col("coalesce(m.handoffs, 0)", "messages"),
             "segment": _col("c.segment", "customer"),
+            "stage": _col("j.journey_stage", "customer", "journey"),
             "frt_hours": _col(_hours("k.first_response_at")),
             "ttr_hours": _col(_hours("coalesce(k.solved_at, k.closed_at)")),
             "frt_business_hours": Column("", business_until="k.first_response_at"),
@@ -121,6 +151,18 @@ def source_columns(source: str) -> tuple[str, ...]:
     return tuple(SOURCES[source].columns)
 
 
+def _column(source: str, name: str) -> Column:
+    """A catalogued column, or a customer attribute read from the canonical profile's JSON."""
+    spec = SOURCES[source]
+    if name in spec.columns:
+        return spec.columns[name]
+    key = attribute_key(name)
+    if key is None:
+        raise KeyError(f"{source} has no column {name}")
+    joins = () if source == "customers" else ("customer",)
+    return Column(f"json_extract_string(c.attributes, '$.{key}')", joins)
+
+
 def _expression(column: Column, schedule: Schedule) -> str:
     if column.business_until:
         return business_hours_sql(schedule, "k.created_at", column.business_until)
@@ -134,13 +176,11 @@ def frame_sql(
     business hours are measured on ``schedule``."""
     spec = SOURCES[source]
     wanted = list(dict.fromkeys(spec.columns if columns is None else columns))
-    unknown = [name for name in wanted if name not in spec.columns]
-    if unknown:
-        raise KeyError(f"{source} has no column {', '.join(unknown)}")
     if not wanted:  # a count of rows reads no column; the frame still needs one
         wanted = [next(iter(spec.columns))]
-    needed = {join for name in wanted for join in spec.columns[name].joins}
-    select = ", ".join(f"{_expression(spec.columns[name], schedule)} AS {name}" for name in wanted)
+    chosen = {name: _column(source, name) for name in wanted}
+    needed = {join for column in chosen.values() for join in column.joins}
+    select = ", ".join(f'{_expression(column, schedule)} AS "{name}"' for name, column in chosen.items())
     joins = " ".join(sql for name, sql in spec.joins.items() if name in needed)
     where = f" WHERE {spec.where}" if spec.where else ""
     return f"SELECT {select} {spec.table} {joins}{where}"

@@ -19,8 +19,19 @@ from cxlens.metrics.stats import Array, Estimate
 
 Counts = dict[str, Array]
 
-RESPONSE_DIMENSIONS = ("channel", "touchpoint", "survey", "source", "segment")
-CASE_DIMENSIONS = ("channel", "team", "assignee", "category", "priority", "status", "source", "segment")
+# Besides these, every metric can be sliced by customer:<attribute> (metrics/frames.py).
+RESPONSE_DIMENSIONS = ("channel", "touchpoint", "survey", "source", "segment", "stage")
+CASE_DIMENSIONS = (
+    "channel",
+    "team",
+    "assignee",
+    "category",
+    "priority",
+    "status",
+    "source",
+    "segment",
+    "stage",
+)
 
 
 @dataclass(frozen=True)

@@ -63,18 +63,32 @@ def churn_rate(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult:
         slot["churned"][r["_churn"]] += r["k"]
         if r["_after_start"]:
             slot["eligible"][r["_churn"]] += r["k"]
+    # Every group runs to the last period seen in any group: a group without churn in a period
+    # has a churn rate of 0 there, not no figure.
+    last = max(
+        (p for slot in per_group.values() for kind in ("started", "churned") for p in slot[kind]),
+        default=None,
+    )
     out = []
     for key in sorted(per_group, key=lambda k: tuple(str(v) for v in k)):
-        out.extend(_churn_rows(dict(zip(keys, key, strict=True)), per_group[key], grain, query))
+        out.extend(_churn_rows(dict(zip(keys, key, strict=True)), per_group[key], grain, query, last))
     return MetricResult(
         query, "% of customers active at the start of the period", "two-proportion z-test", out
     )
 
 
 def _churn_rows(
-    labels: dict[str, Any], counts: dict[str, dict[datetime, int]], grain: str, query: MetricQuery
+    labels: dict[str, Any],
+    counts: dict[str, dict[datetime, int]],
+    grain: str,
+    query: MetricQuery,
+    last: datetime | None,
 ) -> list[dict[str, Any]]:
-    periods = _grid(min(counts["started"]), max([*counts["started"], *counts["churned"]]), grain)
+    periods = _grid(
+        min(counts["started"]),
+        max([*counts["started"], *counts["churned"], *([last] if last else [])]),
+        grain,
+    )
     active = np.cumsum([0] + [counts["started"][p] - counts["churned"][p] for p in periods[:-1]])
     lost = np.array([counts["eligible"][p] for p in periods], dtype=np.float64)
     estimate = stats.wilson(lost, active.astype(np.float64), confidence=query.confidence)

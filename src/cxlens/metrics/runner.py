@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from cxlens.errors import InvalidInput
+from cxlens.metrics.frames import attribute_key, source_columns
 from cxlens.metrics.library import LIFECYCLE, METRICS, Counts, MetricDef
 from cxlens.metrics.order_stats import ORDER_COLUMNS, add_order_stats
 from cxlens.metrics.periods import period_start
@@ -40,11 +41,13 @@ def source_of(name: str) -> str:
     return LIFECYCLE[name].source if name in LIFECYCLE else metric_def(name).source
 
 
-def columns_for(query: MetricQuery) -> tuple[str, ...] | None:
-    """The base columns ``query`` reads (None: all of them, for the lifecycle metrics); a question
-    the metric cannot answer is refused here, before any frame is built."""
-    if query.metric in LIFECYCLE:
-        return None
+def columns_for(query: MetricQuery) -> tuple[str, ...]:
+    """The base columns ``query`` reads; a question the metric cannot answer is refused here,
+    before any frame is built."""
+    if query.metric in LIFECYCLE:  # a small frame (one row per customer): every column it has
+        _check_common(query, LIFECYCLE[query.metric].dimensions)
+        attributes = [dim for dim in (*query.by, *(k for k, _ in query.where)) if attribute_key(dim)]
+        return tuple(dict.fromkeys((*source_columns("customers"), *attributes)))
     metric = check_query(query)
     order = (metric.order_column,) if metric.order_column else ()
     sliced = (*query.by, *(dim for dim, _ in query.where))
@@ -59,9 +62,10 @@ def check_query(query: MetricQuery) -> MetricDef:
 
 def _check_common(query: MetricQuery, dimensions: tuple[str, ...]) -> None:
     for dim in (*query.by, *(k for k, _ in query.where)):
-        if dim not in dimensions:
+        if dim not in dimensions and attribute_key(dim) is None:
             raise InvalidInput(
-                f"{query.metric} cannot be sliced by {dim!r}; dimensions: {', '.join(dimensions)}."
+                f"{query.metric} cannot be sliced by {dim!r}; dimensions: {', '.join(dimensions)}, "
+                "or customer:<attribute>."
             )
     if query.grain is not None and query.grain not in GRAINS:
         raise InvalidInput(f"Unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}.")

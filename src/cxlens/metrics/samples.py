@@ -3,8 +3,8 @@
 Medians, their intervals and Mann–Whitney tests need every value of a group in order. The generic
 kernels (metrics/order_stats.py, metrics/rank_test.py) rank rows with window functions, which runs
 on any lazy engine — Spark included — and lets nothing but a few values per group leave it. On the
-embedded DuckDB workspace one ``list_sort(list(v))`` per group is ten times cheaper than those
-windows (docs/benchmarks.md), and the sorted arrays arrive as one Arrow list column: order
+embedded DuckDB workspace one ``list_sort(list(v))`` per group (storage/kernels.py) is ten times
+cheaper than those windows (docs/benchmarks.md), and the sorted arrays arrive as one Arrow list column: order
 statistics are then index arithmetic and a rank test is a binary search, in numpy. Both kernels
 compute the same exact statistics; the Spark parity test compares them.
 """
@@ -18,6 +18,8 @@ import narwhals as nw
 import numpy as np
 import pyarrow as pa
 from scipy import special
+
+from cxlens.storage.kernels import sorted_lists
 
 Key = tuple[Any, ...]
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -44,16 +46,10 @@ class Samples:
 
 def sorted_samples(rows: nw.LazyFrame[Any], keys: list[str], column: str) -> Samples | None:
     """The non-null values of ``column`` per group of ``keys``, sorted — or None when the engine
-    is not DuckDB (the generic window kernels then run inside the engine instead)."""
-    if rows.implementation is not nw.Implementation.DUCKDB:
+    has no native kernel for it (the generic window kernels then run inside the engine instead)."""
+    table = sorted_lists(rows, keys, column)
+    if table is None:
         return None
-    relation = rows.select(*keys, nw.col(column).cast(nw.Float64()).alias(_VALUES)).to_native()
-    grouped = ", ".join(f'"{k}"' for k in keys)
-    select = f"{grouped}, " if keys else ""
-    sql = f"SELECT {select}list_sort(list({_VALUES})) AS {_VALUES} FROM _rows WHERE {_VALUES} IS NOT NULL"
-    grouping = f" GROUP BY {grouped}" if keys else ""
-    # HAVING: with no keys an empty input still gives one (NULL) list; no group may be empty.
-    table: pa.Table = relation.query("_rows", f"{sql}{grouping} HAVING count(*) > 0").to_arrow_table()
     lists = table.column(_VALUES).combine_chunks() if table.num_rows else pa.array([], pa.list_(pa.float64()))
     if keys and table.num_rows:
         labels = [tuple(row[k] for k in keys) for row in table.select(keys).to_pylist()]
