@@ -107,6 +107,23 @@ class Settings(BaseSettings):
         description="How long a message id is remembered: a retry within this window is dropped as a "
         "duplicate (Segment: about 24 hours; RudderStack: 7 days).",
     )
+    session_hours: float = Field(
+        default=12,
+        gt=0,
+        description="How long a web sign-in lasts; the session then expires and the user signs in again.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one email within `CXLENS_LOGIN_WINDOW_MINUTES` before further "
+        "attempts are refused (429 `login_throttled`) without checking the password; one client address "
+        "may fail four times as often, across emails.",
+    )
+    login_window_minutes: float = Field(
+        default=15,
+        gt=0,
+        description="The sliding window over which failed sign-ins are counted.",
+    )
 
 
 def settings_reference() -> str:

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from cxlens.cli import customers, imports, metrics, serve, sources, workspace
+from cxlens.cli import customers, imports, metrics, serve, sources, tokens, users, workspace
 from cxlens.errors import CxLensError
 
 app = typer.Typer(
@@ -22,6 +22,8 @@ app.command("init")(workspace.init)
 app.add_typer(imports.app, name="import")
 app.add_typer(customers.app, name="customers")
 app.add_typer(sources.app, name="sources")
+app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 app.command("metrics")(metrics.metrics)
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
