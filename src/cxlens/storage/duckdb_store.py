@@ -61,9 +61,9 @@ class DuckDBSession:
         return rows[0] if rows else None
 
     def fetch_value(self, sql: str, params: Params = None) -> Any:
-        self._cur.execute(sql, params)
-        row = self._cur.fetchone()
-        return row[0] if row else None
+        # fetchall, not fetchone: a result left unfinished blocks the cursor's next relation query.
+        rows = self._cur.execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     def fetch_arrow(self, sql: str, params: Params = None) -> pa.Table:
         return self._cur.sql(sql, params=params).to_arrow_table()
