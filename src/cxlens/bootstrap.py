@@ -29,6 +29,11 @@ def spool_dir(settings: Settings) -> Path:
     return settings.spool_dir or settings.db.with_name(settings.db.name + ".spool")
 
 
+def uploads_dir(settings: Settings) -> Path:
+    """Where files uploaded on the import page are kept, next to the workspace."""
+    return settings.db.with_name(settings.db.name + ".uploads")
+
+
 def wire_limits(settings: Settings) -> WireLimits:
     return WireLimits(
         max_event_bytes=settings.tracking_max_event_bytes,

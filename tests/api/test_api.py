@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.auth_helpers import api_token, bearer
 from tests.factories import interaction, write_csv
 
 from cxlens.ingest.options import ImportOptions
@@ -21,7 +22,7 @@ def client(store: DuckDBStore, tmp_path: Path) -> TestClient:
         for i in range(5)
     ]
     import_file(store, "interactions", write_csv(tmp_path / "i.csv", rows), options=ImportOptions())
-    return TestClient(create_app(store))
+    return TestClient(create_app(store), headers=bearer(api_token(store)))
 
 
 def test_health(client: TestClient) -> None:

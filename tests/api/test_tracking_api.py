@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.auth_helpers import api_token, bearer
 
 from cxlens.ingest.live import LiveConfig, LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
@@ -37,7 +38,7 @@ def new_key(store: DuckDBStore, name: str) -> str:
 
 def client_for(store: DuckDBStore, tmp_path: Path, config: LiveConfig | None = None) -> TestClient:
     live = LiveIngest(store, Spool(tmp_path / "spool"), config or LiveConfig(interval_seconds=0.05))
-    return TestClient(create_app(store, live=live, limits=LIMITS))
+    return TestClient(create_app(store, live=live, limits=LIMITS), headers=bearer(api_token(store)))
 
 
 @pytest.fixture

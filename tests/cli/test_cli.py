@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from tests.auth_helpers import api_token_for, bearer
 from tests.factories import interaction, write_csv
 from tests.live_server import CXLENS, running_server
 
@@ -72,8 +73,9 @@ def test_errors_are_one_line_without_traceback(
 def test_serve_answers_over_http_and_other_commands_are_told_plainly(tmp_path: Path) -> None:
     db = tmp_path / "ws.duckdb"
     run("import", "interactions", str(write_csv(tmp_path / "i.csv", [interaction("u1")])), db=db)
+    token = api_token_for(db)
     with running_server(db) as base:
-        hits = httpx.get(f"{base}/api/customers", params={"q": "u1"}).json()["items"]
+        hits = httpx.get(f"{base}/api/customers", params={"q": "u1"}, headers=bearer(token)).json()["items"]
         assert len(hits) == 1
         busy = run("customers", "show", "u1", db=db)
         assert busy.returncode == 7

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import rudderstack.analytics.client as rudder_client
 from segment.analytics.client import Client as SegmentClient
+from tests.auth_helpers import api_token_for, bearer
 from tests.live_server import free_port, running_server, start_server, stop_server, wait_applied
 
 from cxlens.bootstrap import open_store
@@ -49,17 +50,15 @@ class Errors:
         self.seen.append(f"{error!r} ({len(batch)} events)")
 
 
-def customer(base: str, ref: str) -> dict[str, Any]:
-    response = httpx.get(f"{base}/api/customers/{ref}", timeout=10)
+def customer(api: httpx.Client, ref: str) -> dict[str, Any]:
+    response = api.get(f"/api/customers/{ref}")
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def timeline_titles(base: str, ref: str) -> list[str]:
-    items = httpx.get(f"{base}/api/customers/{ref}/timeline", params={"limit": 100}, timeout=10).json()[
-        "items"
-    ]
+def timeline_titles(api: httpx.Client, ref: str) -> list[str]:
+    items = api.get(f"/api/customers/{ref}/timeline", params={"limit": 100}).json()["items"]
     return sorted(i["title"] for i in items)
 
 
@@ -70,7 +69,8 @@ def identities(profile: dict[str, Any]) -> set[tuple[str, str]]:
 def test_segment_and_rudderstack_clients_deliver_to_the_right_customers(tmp_path: Path) -> None:
     db = tmp_path / "ws.duckdb"
     web_key, server_key = new_source(db, "website"), new_source(db, "backend")
-    with running_server(db) as base:
+    token = api_token_for(db)  # the read API needs one; made before the server holds the file
+    with running_server(db) as base, httpx.Client(base_url=base, headers=bearer(token), timeout=10) as api:
         errors = Errors()
         segment = SegmentClient(web_key, host=base, sync_mode=True, on_error=errors, gzip=True)
         segment.track(anonymous_id="anon-42", event="Product Viewed", properties={"sku": "TEE-1"})
@@ -95,23 +95,23 @@ def test_segment_and_rudderstack_clients_deliver_to_the_right_customers(tmp_path
         assert errors.seen == []
         assert (stats["processed_events"], stats["rejected"]) == (9, 0)
 
-        ann = customer(base, "ann-1")
+        ann = customer(api, "ann-1")
         assert ann["email"] == "ann@example.com" and ann["name"] == "Ann Lee"
         assert identities(ann) == {
             ("user_id", "ann-1"),
             ("anonymous_id", "anon-42"),
             ("email", "ann@example.com"),
         }
-        assert timeline_titles(base, "ann-1") == ["Order Completed", "Product Viewed", "Viewed Pricing Page"]
+        assert timeline_titles(api, "ann-1") == ["Order Completed", "Product Viewed", "Viewed Pricing Page"]
 
-        bob = customer(base, "bob@example.com")
+        bob = customer(api, "bob@example.com")
         assert bob["name"] == "Bob"
         assert identities(bob) == {
             ("user_id", "bob-2"),
             ("email", "bob@example.com"),
             ("anonymous_id", "old-bob"),
         }
-        assert timeline_titles(base, "bob-2") == ["Order Refunded", "Viewed Orders Screen"]
+        assert timeline_titles(api, "bob-2") == ["Order Refunded", "Viewed Orders Screen"]
     sources = {r["source"] for r in query(db, "SELECT DISTINCT source FROM interactions")}
     assert sources == {"website", "backend"}
     member = query(db, "SELECT a.name FROM account_members m JOIN accounts a USING (account_id)")

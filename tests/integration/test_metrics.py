@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from scipy import stats as sps
+from tests.auth_helpers import api_token, bearer
 from tests.live_server import CXLENS
 
 import cxlens
@@ -175,7 +176,10 @@ def test_rest_metrics_list_and_query(workspace: Any) -> None:
     from cxlens.metrics.spec import MetricsSettings
     from cxlens.web.app import create_app
 
-    client = TestClient(create_app(workspace.store, metrics=MetricsSettings(min_n=5)))
+    client = TestClient(
+        create_app(workspace.store, metrics=MetricsSettings(min_n=5)),
+        headers=bearer(api_token(workspace.store)),
+    )
     listed = client.get("/api/metrics").json()["items"]
     assert {m["metric"] for m in listed} >= {"nps", "csat", "ces"}
     body = client.get(

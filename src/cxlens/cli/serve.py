@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import typer
 
-from cxlens.bootstrap import live_ingest, metrics_settings, open_store, wire_limits
+from cxlens.auth.model import Role
+from cxlens.auth.queries import count_users
+from cxlens.auth.service import auth_settings, create_user
+from cxlens.bootstrap import live_ingest, metrics_settings, open_store, uploads_dir, wire_limits
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
@@ -15,6 +19,7 @@ from cxlens.storage.duckdb_store import DuckDBStore
 
 DEMO_DB = Path("cxlens-demo.duckdb")
 DEMO_SOURCE = "demo-website"
+DEMO_ADMIN = "admin@example.com"
 
 
 def _run_server(store: DuckDBStore, settings: Settings) -> None:
@@ -27,8 +32,16 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
         live=live_ingest(settings, store),
         limits=wire_limits(settings),
         metrics=metrics_settings(settings),
+        auth=auth_settings(settings),
+        imports_dir=uploads_dir(settings),
     )
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
+    with store.session() as s:
+        if count_users(s) == 0:
+            console.print(
+                "No users yet: create one with `cxlens users create EMAIL --name NAME --role admin`.",
+                markup=False,
+            )
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
@@ -92,6 +105,15 @@ def demo(
         f"Tracking API (Segment format, POST /v1/batch): source {DEMO_SOURCE}, write key:", markup=False
     )
     console.print(key, markup=False, highlight=False, soft_wrap=True)
+    password = secrets.token_urlsafe(12)  # a new one per demo build: never a well-known password
+    with store.unit_of_work() as uow:
+        create_user(uow, email=DEMO_ADMIN, name="Demo admin", role=Role.admin, password=password)
+    console.print(
+        f"Web app: http://{settings.host}:{settings.port}  sign in as {DEMO_ADMIN} with password {password}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     if no_serve:
         store.close()
         console.print(f"Demo workspace ready: {path}")

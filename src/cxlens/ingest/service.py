@@ -21,7 +21,8 @@ from cxlens.ingest.coerce import Plan, plan_columns
 from cxlens.ingest.load import CHUNK, ChunkResult, load_interactions, load_responses, take_chunk
 from cxlens.ingest.load_cases import load_case_events, load_cases
 from cxlens.ingest.load_customers import load_customers
-from cxlens.ingest.options import ImportOptions, detect_format
+from cxlens.ingest.options import Format, ImportOptions, detect_format
+from cxlens.storage.dialects import quote_ident
 from cxlens.storage.store import Session, Store, UnitOfWork, chunks
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
@@ -192,3 +193,31 @@ def _fold(report: ImportReport, result: ChunkResult) -> None:
     report.customers_created += result.customers_created
     report.identity_conflicts += result.conflicts
     report.merges += result.merges
+
+
+PREVIEWED = "_previewed"
+
+
+def preview_file(
+    store: Store, path: Path, *, fmt: Format | None = None, rows: int = 5
+) -> tuple[list[str], list[dict[str, str]]]:
+    """A file's columns and first ``rows`` rows as text, read by the same reader an import uses
+    (so what the preview shows is what the import will see)."""
+    _check_readable(path)
+    with store.session() as s:
+        columns = s.stage_file(PREVIEWED, path, detect_format(path, fmt))
+        quoted = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR) AS {quote_ident(c)}" for c in columns)
+        found = s.fetch_all(f"SELECT {quoted} FROM {PREVIEWED} LIMIT ?", [rows]) if columns else []
+    return columns, found
+
+
+def guess_mapping(entity: str, columns: list[str]) -> dict[str, str]:
+    """Source column -> field, for columns whose name is a field's once lower-cased with spaces and
+    dashes as underscores; the rest stay unmapped (kept as extras where the entity has them)."""
+    fields = set(entity_spec(entity).field_names)
+    guessed = {}
+    for column in columns:
+        name = column.strip().lower().replace(" ", "_").replace("-", "_")
+        if name in fields:
+            guessed[column] = name
+    return guessed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import narwhals as nw
@@ -34,3 +35,11 @@ def run_comparison(
 def run_consistency(s: Session, query: MetricQuery, schedule: Schedule = DEFAULT_SCHEDULE) -> dict[str, Any]:
     """Whether the values of the one dimension in ``query.by`` differ at all on the metric."""
     return consistency(_frame(s, query, schedule), query)
+
+
+def latest_activity(s: Session) -> datetime | None:
+    """The newest answer or case in the workspace (None when it has neither)."""
+    value = s.fetch_value(
+        "SELECT greatest((SELECT max(answered_at) FROM responses), (SELECT max(created_at) FROM cases))"
+    )
+    return value if isinstance(value, datetime) else None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from cxlens.auth.model import Permission
+from cxlens.auth.service import AuthSettings
 from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
 from cxlens.metrics.spec import MetricsSettings
@@ -17,6 +21,11 @@ from cxlens.web.api import customers, tracking
 from cxlens.web.api import metrics as metrics_api
 from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
+from cxlens.web.imports import ImportJobs
+from cxlens.web.pages import customers as customer_pages
+from cxlens.web.pages import explore, imports, login, overview
+from cxlens.web.security import AuthGate, SecurityHeaders, require
+from cxlens.web.templating import mount_static
 
 
 def create_app(
@@ -25,8 +34,12 @@ def create_app(
     live: LiveIngest | None = None,
     limits: WireLimits | None = None,
     metrics: MetricsSettings | None = None,
+    auth: AuthSettings | None = None,
+    imports_dir: Path | None = None,
+    upload_max_bytes: int = 512 << 20,
 ) -> FastAPI:
-    """``live`` runs the tracking API (``/v1``); without it those routes answer 503."""
+    """``live`` runs the tracking API (``/v1``); without it those routes answer 503. Uploads for
+    the import page are kept in ``imports_dir`` (a temporary folder when None)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,11 +65,20 @@ def create_app(
     app.state.live = live
     app.state.wire_limits = limits or WireLimits()
     app.state.metrics = metrics or MetricsSettings()
+    app.state.auth = auth or AuthSettings()
+    folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
+    app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
     install_error_handlers(app)
+    # Outermost last: security headers on every answer, CORS for /v1, then authentication.
+    app.add_middleware(AuthGate, store=store)
     app.add_middleware(TrackingCors)
-    app.include_router(customers.router)
+    app.add_middleware(SecurityHeaders)
+    mount_static(app)
+    app.include_router(customers.router, dependencies=[Depends(require(Permission.view_customers))])
     app.include_router(tracking.router)
-    app.include_router(metrics_api.router)
+    app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
+    for pages in (login, overview, explore, customer_pages, imports):
+        app.include_router(pages.router)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:
