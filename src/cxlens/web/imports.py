@@ -120,3 +120,7 @@ class ImportJobs:
             job.error, job.state = f"The import stopped unexpectedly: {type(error).__name__}.", "failed"
         else:
             job.report, job.state = report.to_dict(), "done"
+        finally:  # the rows are in the workspace (or refused): the uploaded copy is not kept
+            with self._lock:
+                self._uploads.pop(upload.id, None)
+            shutil.rmtree(upload.path.parent, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,40 +27,57 @@ Reader = Annotated[Session, Depends(read_session)]
 Many = Annotated[list[str], Query()]
 
 
-def _result(
-    request: Request,
-    s: Session,
-    metric: str,
-    by: list[str],
-    grain: str | None,
-    where: list[str],
-    since: str | None,
-    until: str | None,
-) -> MetricResult:
-    query = make_query(
+@dataclass(frozen=True)
+class Question:
+    """The explorer's question as the URL holds it (empty form fields mean "not set")."""
+
+    metric: str
+    by: list[str]
+    grain: str | None
+    where: list[str]
+    since: str | None
+    until: str | None
+
+
+def question(
+    metric: str = "nps",
+    by: Many = [],  # noqa: B006 - FastAPI reads the default, never mutates it
+    grain: str | None = "month",
+    where: Many = [],  # noqa: B006
+    since: str | None = None,
+    until: str | None = None,
+) -> Question:
+    return Question(
         metric,
-        by=[d for d in by if d],
-        grain=grain or None,
-        where=parse_filters([w for w in where if w.strip()]),
-        since=since or None,
-        until=until or None,
+        [d for d in by if d],
+        grain or None,
+        [w for w in where if w.strip()],
+        since or None,
+        until or None,
+    )
+
+
+Asked = Annotated[Question, Depends(question)]
+
+
+def _result(request: Request, s: Session, q: Question) -> MetricResult:
+    query = make_query(
+        q.metric,
+        by=q.by,
+        grain=q.grain,
+        where=parse_filters(q.where),
+        since=q.since,
+        until=q.until,
         defaults=request.app.state.metrics,
     )
     return run_metric(s, query, request.app.state.metrics.schedule)
 
 
-def _table(result: MetricResult, by: list[str], grain: str | None) -> tuple[list[str], list[list[Any]]]:
+def _table(result: MetricResult, q: Question) -> tuple[list[str], list[list[Any]]]:
     columns = [
-        *by,
-        *(["period"] if grain else []),
-        "n",
-        "value",
-        "ci_low",
-        "ci_high",
-        "change",
-        "p_value",
-        "significant",
-        "flags",
+        *q.by,
+        *(["period"] if q.grain else []),
+        *("n", "value", "ci_low", "ci_high", "change", "p_value", "significant", "flags"),
     ]
     rows = []
     for row in result.rows:
@@ -76,29 +94,20 @@ def _table(result: MetricResult, by: list[str], grain: str | None) -> tuple[list
 
 
 @router.get("/explore")
-def explore(
-    request: Request,
-    s: Reader,
-    metric: str = "nps",
-    by: Many = [],  # noqa: B006 - FastAPI reads the default, never mutates it
-    grain: str | None = "month",
-    where: Many = [],  # noqa: B006
-    since: str | None = None,
-    until: str | None = None,
-) -> Response:
-    by = [d for d in by if d]
+def explore(request: Request, s: Reader, q: Asked) -> Response:
     metrics = describe_metrics()
     known = {m["metric"]: m for m in metrics}
-    chosen = known.get(metric, known["nps"])
+    chosen = known.get(q.metric, known["nps"])
+    q = Question(chosen["metric"], q.by, q.grain, q.where, q.since, q.until)
     context: dict[str, Any] = {
         "metrics": metrics,
         "chosen": chosen,
-        "by": by,
-        "grain": grain or "",
+        "by": q.by,
+        "grain": q.grain or "",
         "grains": list(GRAINS),
-        "where": [w for w in where if w],
-        "since": since or "",
-        "until": until or "",
+        "where": q.where,
+        "since": q.since or "",
+        "until": q.until or "",
         "error": None,
         "chart_spec": None,
         "columns": [],
@@ -106,33 +115,21 @@ def explore(
         "csv_query": request.url.query,
     }
     try:
-        result = _result(request, s, chosen["metric"], by, grain, where, since, until)
+        result = _result(request, s, q)
     except InvalidInput as error:
         context["error"] = error.message
     else:
-        context["columns"], context["rows"] = _table(result, by, grain)
+        context["columns"], context["rows"] = _table(result, q)
         if result.rows:
             context["chart_spec"] = metric_chart(
-                result.rows, title=chosen["title"], unit=chosen["unit"], by=by, grain=grain or None
+                result.rows, title=chosen["title"], unit=chosen["unit"], by=q.by, grain=q.grain
             )
-    template = "explore_results.html" if is_fragment(request) else "explore.html"
-    return render(request, template, **context)
+    return render(request, "explore_results.html" if is_fragment(request) else "explore.html", **context)
 
 
 @router.get("/explore.csv")
-def explore_csv(
-    request: Request,
-    s: Reader,
-    metric: str = "nps",
-    by: Many = [],  # noqa: B006
-    grain: str | None = "month",
-    where: Many = [],  # noqa: B006
-    since: str | None = None,
-    until: str | None = None,
-) -> Response:
-    by = [d for d in by if d]
-    result = _result(request, s, metric, by, grain, where, since, until)
-    columns, rows = _table(result, by, grain)
+def explore_csv(request: Request, s: Reader, q: Asked) -> Response:
+    columns, rows = _table(_result(request, s, q), q)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
@@ -142,5 +139,5 @@ def explore_csv(
     return Response(
         out.getvalue(),
         media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="cxlens-{metric}.csv"'},
+        headers={"content-disposition": f'attachment; filename="cxlens-{q.metric}.csv"'},
     )
