@@ -27,6 +27,17 @@ Reader = Annotated[Session, Depends(read_session)]
 Many = Annotated[list[str], Query()]
 
 
+# On screen, figures are rounded for reading; the CSV keeps every digit the engine gives.
+_DISPLAY: dict[str, dict[str, Any]] = {
+    **{
+        c: {"key": c, "label": c, "numeric": True, "digits": 2}
+        for c in ("value", "ci_low", "ci_high", "change")
+    },
+    "p_value": {"key": "p_value", "label": "p", "numeric": True, "digits": 3},
+    "n": {"key": "n", "label": "n", "numeric": True, "digits": 0},
+}
+
+
 @dataclass(frozen=True)
 class Question:
     """The explorer's question as the URL holds it (empty form fields mean "not set")."""
@@ -119,7 +130,8 @@ def explore(request: Request, s: Reader, q: Asked) -> Response:
     except InvalidInput as error:
         context["error"] = error.message
     else:
-        context["columns"], context["rows"] = _table(result, q)
+        columns, context["rows"] = _table(result, q)
+        context["columns"] = [_DISPLAY.get(c, c) for c in columns]
         if result.rows:
             context["chart_spec"] = metric_chart(
                 result.rows, title=chosen["title"], unit=chosen["unit"], by=q.by, grain=q.grain
