@@ -1,0 +1,1 @@
+"""Surveys: definitions (a documented SurveyJS subset), safe condition expressions, templates."""
