@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from cxlens.cli import customers, imports, metrics, serve, sources, tokens, users, workspace
+from cxlens.cli import customers, imports, metrics, serve, sources, surveys, tokens, users, workspace
 from cxlens.errors import CxLensError
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ app.command("init")(workspace.init)
 app.add_typer(imports.app, name="import")
 app.add_typer(customers.app, name="customers")
 app.add_typer(sources.app, name="sources")
+app.add_typer(surveys.app, name="surveys")
 app.add_typer(users.app, name="users")
 app.add_typer(tokens.app, name="tokens")
 app.command("metrics")(metrics.metrics)
@@ -40,6 +41,8 @@ def main() -> None:
         err_console.print(
             f"[bold red]error:[/bold red] {escape(error.message)}", highlight=False, soft_wrap=True
         )
+        for problem in error.data.get("problems", []):
+            err_console.print(f"  - {_problem_text(problem)}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -56,3 +59,11 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+def _problem_text(problem: object) -> str:
+    """One listed problem: ``{"path"|"loc", "message"}`` dicts or plain text."""
+    if isinstance(problem, dict):
+        where = problem.get("path") or problem.get("loc") or problem.get("question") or ""
+        return f"{where}: {problem.get('message', '')}" if where else str(problem.get("message", problem))
+    return str(problem)

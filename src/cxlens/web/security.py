@@ -32,10 +32,11 @@ from cxlens.storage.store import Store
 SESSION_COOKIE = "cxlens_session"
 CSRF_HEADER = "x-csrf-token"
 TOKEN_PREFIX = "Bearer "
-# Public: health, the login page, static assets, and the tracking API (which authenticates each
-# call by its source's write key, web/api/tracking.py). Public survey pages join this list.
+# Public: health, the login page, static assets, the tracking API (which authenticates each call by
+# its source's write key, web/api/tracking.py) and survey answer pages (the link's token is the
+# credential, web/pages/survey_answer.py).
 PUBLIC_PATHS = frozenset({"/health", "/login"})
-PUBLIC_PREFIXES = ("/static/", "/v1/")
+PUBLIC_PREFIXES = ("/static/", "/v1/", "/s/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = (

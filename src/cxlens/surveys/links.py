@@ -1,0 +1,160 @@
+"""Personal survey links: one customer, one survey, one answer.
+
+A link's token is 192 random bits (``cxs_…``); only its SHA-256 is stored, so a database leak
+does not hand out answerable links. A link expires, cannot be used for another survey (the survey
+is looked up through the token, never taken from the request), saves partial answers, and records
+its answer once: the response is imported with the link as its idempotency key, so a double submit
+or a retry after a crash records it exactly once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from cxlens.customers.queries import access_customer
+from cxlens.errors import Conflict, InvalidInput, NotFound
+from cxlens.ingest.options import ImportOptions
+from cxlens.ingest.service import import_table
+from cxlens.storage.store import Session, Store, UnitOfWork
+from cxlens.surveys.definition import Survey, parse_survey, validate_answers
+from cxlens.surveys.queries import survey_record
+
+TOKEN_PREFIX = "cxs_"
+SOURCE = "surveys"
+GONE = "This survey link has expired or does not exist. Ask for a new one if you would still like to answer."
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class OpenLink:
+    link_key: int
+    survey_name: str
+    survey: Survey
+    customer_id: str
+    channel: str
+    touchpoint: str | None
+    answers: dict[str, Any]
+    answered: bool
+
+
+def create_link(
+    uow: UnitOfWork,
+    *,
+    survey: str,
+    customer: str,
+    channel: str = "email",
+    touchpoint: str | None = None,
+    days: float = 30,
+) -> dict[str, Any]:
+    """A new personal link; the token is returned once."""
+    record = survey_record(uow, survey)
+    if record["archived_at"] is not None:
+        raise Conflict(f"Survey {record['name']!r} is archived: it cannot be sent.")
+    if not 0 < days <= 365:
+        raise InvalidInput("A link lives between a moment and 365 days (--days).")
+    profile = access_customer(uow, customer)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
+    now = datetime.now(UTC)
+    uow.execute(
+        "INSERT INTO survey_links SELECT coalesce(max(link_key), 0) + 1, ?, ?, ?, ?, ?, NULL, ?, ?, NULL FROM survey_links",
+        [
+            record["survey_key"],
+            profile["customer_key"],
+            _hash(token),
+            channel,
+            touchpoint,
+            now,
+            now + timedelta(days=days),
+        ],
+    )
+    return {
+        "survey": record["name"],
+        "customer_id": profile["customer_id"],
+        "token": token,
+        "expires_at": now + timedelta(days=days),
+    }
+
+
+def open_link(s: Session, token: str, now: datetime | None = None) -> OpenLink:
+    """The link a token opens, with its survey; NotFound (one message) when unknown or expired."""
+    row = s.fetch_one(
+        "SELECT l.link_key, l.channel, l.touchpoint, l.answers, l.expires_at, l.answered_at, v.name, v.definition, "
+        "v.archived_at, c.customer_id FROM survey_links l JOIN surveys v USING (survey_key) "
+        "JOIN customers p ON p.customer_key = l.customer_key JOIN customers c ON c.customer_key = p.canonical_key "
+        "WHERE l.token_hash = ?",
+        [_hash(token)],
+    )
+    if row is None or row["archived_at"] is not None or row["expires_at"] <= (now or datetime.now(UTC)):
+        raise NotFound(GONE)
+    return OpenLink(
+        link_key=int(row["link_key"]),
+        survey_name=row["name"],
+        survey=parse_survey(json.loads(row["definition"])),
+        customer_id=row["customer_id"],
+        channel=row["channel"],
+        touchpoint=row["touchpoint"],
+        answers=json.loads(row["answers"]) if row["answers"] else {},
+        answered=row["answered_at"] is not None,
+    )
+
+
+def save_partial(uow: UnitOfWork, link: OpenLink, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Keep what was answered so far (validated, invisible questions dropped)."""
+    cleaned = validate_answers(link.survey, answers, partial=True)
+    uow.execute(
+        "UPDATE survey_links SET answers = ? WHERE link_key = ? AND answered_at IS NULL",
+        [json.dumps(cleaned, ensure_ascii=False), link.link_key],
+    )
+    return cleaned
+
+
+def complete(store: Store, link: OpenLink, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate the whole answer, record it as a response on the customer's timeline (once), and
+    close the link. Returns the cleaned answers."""
+    cleaned = validate_answers(link.survey, answers, partial=False)
+    table = response_row(link, cleaned, datetime.now(UTC))
+    if table is not None:
+        import_table(store, "responses", table, options=ImportOptions(source=SOURCE))
+    with store.unit_of_work() as uow:
+        uow.execute(
+            "UPDATE survey_links SET answers = ?, answered_at = coalesce(answered_at, now()) WHERE link_key = ?",
+            [json.dumps(cleaned, ensure_ascii=False), link.link_key],
+        )
+    return cleaned
+
+
+def response_row(link: OpenLink, answers: Mapping[str, Any], at: datetime) -> pa.Table | None:
+    """The response to record: the metric question's score, the first visible comment as the
+    comment, every other answer under properties. None when the survey feeds no metric."""
+    metric_question = link.survey.metric_question()
+    if metric_question is None or answers.get(metric_question.name) is None:
+        return None
+    comments = [q.name for q in link.survey.questions() if q.type == "comment" and answers.get(q.name)]
+    comment = str(answers[comments[0]]) if comments else None
+    others = {k: v for k, v in answers.items() if k != metric_question.name}
+    row = {
+        "customer_id": link.customer_id,
+        "metric": link.survey.metric.metric if link.survey.metric else "other",
+        "score": str(answers[metric_question.name]),
+        "scale_min": str(metric_question.rate_min),
+        "scale_max": str(metric_question.rate_max),
+        "comment": comment,
+        "survey": link.survey_name,
+        "touchpoint": link.touchpoint,
+        "channel": link.channel,
+        "answered_at": at.isoformat(),
+        "properties": json.dumps({"answers": others, "link": f"lnk_{link.link_key}"}, ensure_ascii=False),
+        "idempotency_key": f"link-{link.link_key}",
+    }
+    return pa.table({k: pa.array([v], pa.string()) for k, v in row.items()})

@@ -1,0 +1,83 @@
+"""Use cases on survey definitions: create one (from a template or a SurveyJS document), replace
+its definition, archive it. Every definition is validated by ``surveys.definition`` first and stored
+as its canonical export, so what is stored is exactly what was validated."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from cxlens.errors import Conflict, InvalidInput
+from cxlens.storage.store import UnitOfWork
+from cxlens.surveys.definition import Survey, export_survey, parse_survey
+from cxlens.surveys.queries import survey_record
+from cxlens.surveys.templates import TEMPLATES
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+def check_survey_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise InvalidInput(
+            f"{name!r} is not a valid survey name: use 1–63 lower-case letters, digits, '_' or '-', "
+            "starting with a letter or digit (for example `nps-quarterly`)."
+        )
+    return name
+
+
+def template_document(template: str) -> dict[str, Any]:
+    if template not in TEMPLATES:
+        raise InvalidInput(f"Unknown template {template!r}; choose one of {', '.join(TEMPLATES)}.")
+    return TEMPLATES[template]()
+
+
+def _metric_of(survey: Survey) -> str | None:
+    """The metric its rating question feeds (the document's ``cxlensMetric`` binding), if any."""
+    return survey.metric.metric if survey.metric is not None else None
+
+
+def create_survey(uow: UnitOfWork, *, name: str, document: Mapping[str, Any]) -> dict[str, Any]:
+    """A new survey from a SurveyJS-subset document (every problem is reported at once)."""
+    check_survey_name(name)
+    survey = parse_survey(document)
+    if uow.fetch_value("SELECT count(*) FROM surveys WHERE name = ?", [name]):
+        raise Conflict(f"A survey named {name!r} exists already; choose another name or update it.")
+    canonical = export_survey(survey)
+    uow.execute(
+        "INSERT INTO surveys SELECT coalesce(max(survey_key), 0) + 1, ?, ?, ?, ?, ?, now(), now(), NULL FROM surveys",
+        [
+            "srv_" + secrets.token_hex(8),
+            name,
+            survey.title.get(survey.default_locale),
+            _metric_of(survey),
+            json.dumps(canonical, ensure_ascii=False),
+        ],
+    )
+    return survey_record(uow, name)
+
+
+def update_survey(uow: UnitOfWork, *, ref: str, document: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace a survey's definition (validated first; answers already given keep their values)."""
+    current = survey_record(uow, ref)
+    survey = parse_survey(document)
+    uow.execute(
+        "UPDATE surveys SET title = ?, metric = ?, definition = ?, updated_at = now() WHERE survey_key = ?",
+        [
+            survey.title.get(survey.default_locale),
+            _metric_of(survey),
+            json.dumps(export_survey(survey), ensure_ascii=False),
+            current["survey_key"],
+        ],
+    )
+    return survey_record(uow, ref)
+
+
+def archive_survey(uow: UnitOfWork, ref: str) -> dict[str, Any]:
+    current = survey_record(uow, ref)
+    if current["archived_at"] is not None:
+        raise Conflict(f"Survey {current['name']!r} is archived already.")
+    uow.execute("UPDATE surveys SET archived_at = now() WHERE survey_key = ?", [current["survey_key"]])
+    return survey_record(uow, ref)

@@ -1,0 +1,128 @@
+"""``/s/{token}``: the public page where a customer answers a survey from a personal link.
+
+Public (the token is the credential: 192 random bits, single use, expiring), rate-limited per
+client, and built for phones. Answers are saved as they are given (branching re-renders the form
+through HTMX), so a customer who leaves can come back; the final submit records one response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from cxlens.errors import InvalidInput
+from cxlens.surveys.definition import completion_text, visible_questions
+from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
+from cxlens.web.pages.render import is_fragment, render
+from cxlens.web.ratelimit import RateLimiter
+
+router = APIRouter(include_in_schema=False)
+LIMITER = RateLimiter(limit=60, window=60)
+
+
+def _guard(request: Request) -> None:
+    limiter: RateLimiter = getattr(request.app.state, "survey_limiter", LIMITER)
+    limiter.check(request.client.host if request.client else "unknown")
+
+
+def _locale(request: Request, link: OpenLink) -> str:
+    """?lang=de, else the browser's first language the survey has, else the survey's default."""
+    asked = request.query_params.get("lang")
+    wanted = (
+        [asked]
+        if asked
+        else [p.split(";")[0].strip()[:2] for p in request.headers.get("accept-language", "").split(",")]
+    )
+    for locale in wanted:
+        if locale and locale in link.survey.locales:
+            return locale
+    return link.survey.default_locale
+
+
+def _form(
+    request: Request,
+    token: str,
+    link: OpenLink,
+    answers: dict[str, Any],
+    problems: dict[str, str],
+    status: int = 200,
+) -> Response:
+    locale = _locale(request, link)
+    template = "survey_form.html" if is_fragment(request) else "survey_page.html"
+    return render(
+        request,
+        template,
+        status=status,
+        token=token,
+        survey=link.survey,
+        locale=locale,
+        questions=visible_questions(link.survey, answers),
+        answers=answers,
+        problems=problems,
+    )
+
+
+@router.get("/s/{token}")
+def answer_page(request: Request, token: str) -> Response:
+    _guard(request)
+    link = _open(request, token)
+    if link.answered:
+        return render(
+            request,
+            "survey_done.html",
+            text=completion_text(link.survey, link.answers, _locale(request, link)),
+        )
+    return _form(request, token, link, link.answers, {})
+
+
+def _open(request: Request, token: str) -> OpenLink:
+    with request.app.state.store.session() as s:
+        return open_link(s, token)
+
+
+async def _answers(request: Request, link: OpenLink) -> tuple[dict[str, Any], str]:
+    """The form's answers by question name (checkboxes as lists) and the action asked for."""
+    form = await request.form()
+    answers: dict[str, Any] = {}
+    for question in link.survey.questions():
+        values = [str(v) for v in form.getlist(question.name) if str(v) != ""]
+        if question.type == "checkbox":
+            if values:
+                answers[question.name] = values
+        elif values:
+            answers[question.name] = values[-1]
+    return answers, str(form.get("_action") or "save")
+
+
+@router.post("/s/{token}")
+async def answer_submit(request: Request, token: str) -> Response:
+    _guard(request)
+    link = _open(request, token)
+    if link.answered:  # submitted twice (or replayed): recorded once, thanked again
+        return render(
+            request,
+            "survey_done.html",
+            text=completion_text(link.survey, link.answers, _locale(request, link)),
+        )
+    answers, action = await _answers(request, link)
+    store = request.app.state.store
+    try:
+        if action == "submit":
+            cleaned = complete(store, link, answers)
+            return render(
+                request,
+                "survey_done.html",
+                text=completion_text(link.survey, cleaned, _locale(request, link)),
+            )
+        with store.unit_of_work() as uow:
+            cleaned = save_partial(uow, link, answers)
+    except InvalidInput as error:
+        problems = {
+            str(p.get("question", "")): str(p.get("message", "")) for p in error.data.get("problems", [])
+        }
+        # HTMX swaps only 2xx answers: a fragment shows its problems with 200, a plain post says 400.
+        status = 200 if is_fragment(request) else 400
+        return _form(request, token, link, answers, problems or {"": error.message}, status=status)
+    return _form(request, token, link, cleaned, {})
