@@ -24,6 +24,7 @@ from cxlens.web.errors import install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
 from cxlens.web.pages import explore, imports, login, overview, survey_answer
+from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
 from cxlens.web.templating import mount_static
 
@@ -68,6 +69,7 @@ def create_app(
     app.state.auth = auth or AuthSettings()
     folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
     app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
+    app.state.survey_limiter = RateLimiter(limit=60, window=60)  # per client, on public answer pages
     install_error_handlers(app)
     # Outermost last: security headers on every answer, CORS for /v1, then authentication.
     app.add_middleware(AuthGate, store=store)

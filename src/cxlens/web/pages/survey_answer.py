@@ -19,11 +19,10 @@ from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.ratelimit import RateLimiter
 
 router = APIRouter(include_in_schema=False)
-LIMITER = RateLimiter(limit=60, window=60)
 
 
 def _guard(request: Request) -> None:
-    limiter: RateLimiter = getattr(request.app.state, "survey_limiter", LIMITER)
+    limiter: RateLimiter = request.app.state.survey_limiter  # one per app (web/app.py)
     limiter.check(request.client.host if request.client else "unknown")
 
 
