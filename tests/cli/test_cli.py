@@ -18,7 +18,7 @@ from tests.live_server import CXLENS, running_server
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
-from cxlens.sources.model import hash_key
+from cxlens.core.credentials import hash_secret
 from cxlens.sources.queries import active_key_hashes
 from cxlens.storage.migrations import available_migrations
 
@@ -197,7 +197,7 @@ def test_demo_builds_a_workspace_and_refuses_to_overwrite_a_real_one(tmp_path: P
     store = open_store(Settings(db=db))
     try:
         with store.session() as s:
-            assert active_key_hashes(s) == {hash_key(key): "demo-website"}
+            assert active_key_hashes(s) == {hash_secret(key): "demo-website"}
     finally:
         store.close()
     shown = json.loads(run("customers", "show", "u000001", "--format", "json", db=db).stdout)

@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from tests.live_server import CXLENS
 
-from cxlens.auth.model import Principal, Role, hash_secret
+from cxlens.auth.model import Principal, Role
 from cxlens.auth.passwords import needs_rehash, verify_password
 from cxlens.auth.queries import count_users, list_tokens, list_users, session_principal, token_principal
 from cxlens.auth.service import (
@@ -31,6 +31,7 @@ from cxlens.auth.service import (
 )
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
+from cxlens.core.credentials import hash_secret
 from cxlens.errors import Conflict, InvalidInput, NotFound, Overloaded, Unauthenticated
 from cxlens.storage.duckdb_store import DuckDBStore
 

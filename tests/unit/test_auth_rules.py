@@ -20,7 +20,6 @@ from cxlens.auth.model import (
     check_email,
     check_password,
     check_token_name,
-    hash_secret,
     matrix_table,
     new_api_token,
     new_user_id,
@@ -36,6 +35,7 @@ from cxlens.auth.passwords import (
 )
 from cxlens.auth.service import AuthSettings, auth_settings
 from cxlens.config import Settings
+from cxlens.core.credentials import hash_secret
 from cxlens.errors import InvalidInput
 
 ROOT = Path(__file__).resolve().parents[2]

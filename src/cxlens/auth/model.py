@@ -7,12 +7,12 @@ carries a copy generated from it (``python -m cxlens.auth.model``) and a test ke
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from cxlens.core.credentials import check_handle, secret_hint
 from cxlens.errors import InvalidInput
 
 
@@ -141,28 +141,13 @@ def new_user_id() -> str:
     return USER_ID_PREFIX + secrets.token_hex(12)
 
 
-def hash_secret(secret: str) -> str:
-    """SHA-256 hex. Enough for 256-bit random secrets, which cannot be guessed from their hash; a
-    slow hash is only needed for passwords, which people choose."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 def token_hint(token: str) -> str:
-    """Enough of a token to tell tokens apart in a list, far too little to use it."""
-    return token[: len(TOKEN_PREFIX) + 6] + "…"
-
-
-# API tokens are named like sources: short, lower-case, safe in a URL and a log line.
-_TOKEN_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+    return secret_hint(token, TOKEN_PREFIX)
 
 
 def check_token_name(name: str) -> str:
-    if not _TOKEN_NAME.match(name):
-        raise InvalidInput(
-            f"{name!r} is not a valid token name: use 1–63 lower-case letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit (for example `ci-export`)."
-        )
-    return name
+    """API tokens are named like sources: short, lower-case, safe in a URL and a log line."""
+    return check_handle(name, kind="token name", example="`ci-export`")
 
 
 def matrix_table() -> str:

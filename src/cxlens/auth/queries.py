@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from cxlens.auth.model import TOKEN_PREFIX, Principal, Role, hash_secret
+from cxlens.auth.model import TOKEN_PREFIX, Principal, Role
+from cxlens.core.credentials import hash_secret
 from cxlens.storage.store import Session
 
 

@@ -16,7 +16,6 @@ from cxlens.auth.model import (
     check_email,
     check_password,
     check_token_name,
-    hash_secret,
     new_api_token,
     new_secret,
     new_user_id,
@@ -25,6 +24,7 @@ from cxlens.auth.model import (
 )
 from cxlens.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from cxlens.config import Settings
+from cxlens.core.credentials import hash_secret
 from cxlens.errors import Conflict, NotFound, Overloaded, Unauthenticated
 from cxlens.storage.store import UnitOfWork
 

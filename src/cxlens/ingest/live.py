@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
+from cxlens.core.credentials import hash_secret
 from cxlens.errors import Overloaded, WorkspaceError
 from cxlens.ingest.tracking import apply_segments, prune_tracking_log
-from cxlens.sources.model import hash_key
 from cxlens.sources.queries import active_key_hashes
 from cxlens.storage.spool import Segment, Spool
 from cxlens.storage.store import Store
@@ -61,7 +61,7 @@ class SourceDirectory:
             self._by_hash = active_key_hashes(s)  # one assignment: readers see old or new, whole
 
     def source_for(self, key: str) -> str | None:
-        return self._by_hash.get(hash_key(key))
+        return self._by_hash.get(hash_secret(key))
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cxlens.core.credentials import hash_secret, secret_hint
 from cxlens.errors import Conflict, NotFound
-from cxlens.sources.model import check_name, hash_key, key_hint, new_write_key
+from cxlens.sources.model import KEY_PREFIX, check_name, new_write_key
 from cxlens.storage.store import UnitOfWork
 
 
@@ -31,12 +32,12 @@ def create_source(uow: UnitOfWork, name: str) -> NewKey:
         uow.execute(
             "UPDATE sources SET key_hash = ?, key_hint = ?, revoked_at = NULL, created_at = now() "
             "WHERE source_key = ?",
-            [hash_key(key), key_hint(key), existing["source_key"]],
+            [hash_secret(key), secret_hint(key, KEY_PREFIX), existing["source_key"]],
         )
     else:
         uow.execute(
             "INSERT INTO sources SELECT coalesce(max(source_key), 0) + 1, ?, ?, ?, now(), NULL FROM sources",
-            [name, hash_key(key), key_hint(key)],
+            [name, hash_secret(key), secret_hint(key, KEY_PREFIX)],
         )
     return NewKey(name=name, write_key=key, reactivated=existing is not None)
 

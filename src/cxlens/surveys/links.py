@@ -9,7 +9,6 @@ or a retry after a crash records it exactly once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Mapping
@@ -19,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from cxlens.core.credentials import hash_secret
 from cxlens.customers.queries import access_customer
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.ingest.options import ImportOptions
@@ -30,10 +30,6 @@ from cxlens.surveys.queries import survey_record
 TOKEN_PREFIX = "cxs_"
 SOURCE = "surveys"
 GONE = "This survey link has expired or does not exist. Ask for a new one if you would still like to answer."
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,7 @@ def create_link(
         [
             record["survey_key"],
             profile["customer_key"],
-            _hash(token),
+            hash_secret(token),
             channel,
             touchpoint,
             now,
@@ -93,7 +89,7 @@ def open_link(s: Session, token: str, now: datetime | None = None) -> OpenLink:
         "v.archived_at, c.customer_id FROM survey_links l JOIN surveys v USING (survey_key) "
         "JOIN customers p ON p.customer_key = l.customer_key JOIN customers c ON c.customer_key = p.canonical_key "
         "WHERE l.token_hash = ?",
-        [_hash(token)],
+        [hash_secret(token)],
     )
     if row is None or row["archived_at"] is not None or row["expires_at"] <= (now or datetime.now(UTC)):
         raise NotFound(GONE)

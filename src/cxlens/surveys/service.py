@@ -5,27 +5,21 @@ as its canonical export, so what is stored is exactly what was validated."""
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput
 from cxlens.storage.store import UnitOfWork
 from cxlens.surveys.definition import Survey, export_survey, parse_survey
 from cxlens.surveys.queries import survey_record
 from cxlens.surveys.templates import TEMPLATES
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
-
 
 def check_survey_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise InvalidInput(
-            f"{name!r} is not a valid survey name: use 1–63 lower-case letters, digits, '_' or '-', "
-            "starting with a letter or digit (for example `nps-quarterly`)."
-        )
-    return name
+    """Survey names appear in URLs and as the ``survey`` of every response: no dots."""
+    return check_handle(name, kind="survey name", example="`nps-quarterly`", punctuation="_-")
 
 
 def template_document(template: str) -> dict[str, Any]:

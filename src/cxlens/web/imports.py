@@ -11,8 +11,7 @@ import re
 import secrets
 import shutil
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -45,7 +44,6 @@ class ImportJob:
     total: int = 0
     report: dict[str, Any] | None = None
     error: str | None = None
-    started_at: float = field(default_factory=time.monotonic)
 
     def progress(self, done: int, total: int) -> None:
         self.done, self.total = done, total
