@@ -4,8 +4,9 @@ from it (``cxlens docs config``) and a test fails when the two drift apart."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -123,6 +124,48 @@ class Settings(BaseSettings):
         default=15,
         gt=0,
         description="The sliding window over which failed sign-ins are counted.",
+    )
+
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address customers reach cxlens at, without a trailing slash: survey links in "
+        "emails and the widget's script point there.",
+    )
+    smtp_host: str = Field(default="localhost", description="SMTP server that sends survey invitations.")
+    smtp_port: int = Field(
+        default=25, ge=1, le=65535, description="Its port (usually 25, 587 with STARTTLS, 465 with TLS)."
+    )
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls",
+        description="`starttls` upgrades a plain connection (and refuses to send if the server cannot), `tls` "
+        "connects with TLS from the start, `none` sends in clear text (a relay on the same machine only).",
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP user name; no login when unset.")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (never printed or logged)."
+    )
+    smtp_timeout_seconds: float = Field(default=30, gt=0, description="How long to wait for the SMTP server.")
+    mail_from: str = Field(
+        default="cxlens <surveys@localhost>",
+        description="The From of survey invitations, e.g. `Acme <feedback@acme.example>`.",
+    )
+    survey_contact_days: float = Field(
+        default=30,
+        ge=0,
+        description="Contact-frequency rule across all surveys: no customer is invited (by a trigger, by "
+        "hand or by the widget) more than once within this many days; 0 turns the rule off.",
+    )
+    survey_link_days: float = Field(
+        default=30, gt=0, le=365, description="How long an emailed or widget survey link can be answered."
+    )
+    survey_send_attempts: int = Field(
+        default=3, ge=1, description="Tries to send one invitation before it is marked failed."
+    )
+    survey_scheduler_seconds: float = Field(
+        default=30,
+        gt=0,
+        description="How often `cxlens serve` runs triggers, sends due invitations and reminders, and opens "
+        "follow-up cases (`cxlens surveys run` does one pass, for cron).",
     )
 
 

@@ -37,7 +37,9 @@ class OpenLink:
     link_key: int
     survey_name: str
     survey: Survey
-    customer_id: str
+    customer_id: str | None  # None: recorded under ``respondent`` (public link, widget visitor)
+    respondent: dict[str, str]
+    widget_key: int | None
     channel: str
     touchpoint: str | None
     answers: dict[str, Any]
@@ -53,43 +55,92 @@ def create_link(
     touchpoint: str | None = None,
     days: float = 30,
 ) -> dict[str, Any]:
-    """A new personal link; the token is returned once."""
-    record = survey_record(uow, survey)
-    if record["archived_at"] is not None:
-        raise Conflict(f"Survey {record['name']!r} is archived: it cannot be sent.")
-    if not 0 < days <= 365:
-        raise InvalidInput("A link lives between a moment and 365 days (--days).")
+    """A new personal link for a known customer; the token is returned once."""
+    record = sendable_survey(uow, survey)
     profile = access_customer(uow, customer)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(24)
-    now = datetime.now(UTC)
-    uow.execute(
-        "INSERT INTO survey_links SELECT coalesce(max(link_key), 0) + 1, ?, ?, ?, ?, ?, NULL, ?, ?, NULL FROM survey_links",
-        [
-            record["survey_key"],
-            profile["customer_key"],
-            hash_secret(token),
-            channel,
-            touchpoint,
-            now,
-            now + timedelta(days=days),
-        ],
+    token, expires_at = insert_link(
+        uow,
+        survey_key=record["survey_key"],
+        customer_key=profile["customer_key"],
+        channel=channel,
+        touchpoint=touchpoint,
+        days=days,
     )
     return {
         "survey": record["name"],
         "customer_id": profile["customer_id"],
         "token": token,
-        "expires_at": now + timedelta(days=days),
+        "expires_at": expires_at,
     }
+
+
+def sendable_survey(s: Session, ref: str) -> dict[str, Any]:
+    """The survey a link, invitation, trigger or widget may point at: it exists and is not archived."""
+    record = survey_record(s, ref)
+    if record["archived_at"] is not None:
+        raise Conflict(f"Survey {record['name']!r} is archived: it cannot be sent.")
+    return record
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(24)
+
+
+def insert_link(
+    uow: UnitOfWork,
+    *,
+    survey_key: int,
+    customer_key: int | None,
+    channel: str,
+    touchpoint: str | None = None,
+    days: float = 30,
+    respondent: Mapping[str, str] | None = None,
+    widget_key: int | None = None,
+) -> tuple[str, datetime]:
+    """Store a new link and return its token (never stored) and expiry. A link without a
+    ``customer_key`` records its answer under the ``respondent`` identity (public link, widget)."""
+    if not 0 < days <= 365:
+        raise InvalidInput("A link lives between a moment and 365 days (--days).")
+    if customer_key is None and not respondent:
+        raise InvalidInput("A link needs a customer or a respondent identity.")
+    token = new_token()
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(days=days)
+    uow.execute(
+        "INSERT INTO survey_links (link_key, survey_key, customer_key, token_hash, channel, touchpoint, answers, "
+        "created_at, expires_at, answered_at, respondent, reminder_token_hash, widget_key) "
+        "SELECT coalesce(max(link_key), 0) + 1, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, NULL, ? FROM survey_links",
+        [
+            survey_key,
+            customer_key,
+            hash_secret(token),
+            channel,
+            touchpoint,
+            now,
+            expires_at,
+            json.dumps(dict(respondent)) if respondent else None,
+            widget_key,
+        ],
+    )
+    return token, expires_at
+
+
+def link_key_of(s: Session, token: str) -> int:
+    value = s.fetch_value("SELECT link_key FROM survey_links WHERE token_hash = ?", [hash_secret(token)])
+    if value is None:
+        raise NotFound(GONE)
+    return int(value)
 
 
 def open_link(s: Session, token: str, now: datetime | None = None) -> OpenLink:
     """The link a token opens, with its survey; NotFound (one message) when unknown or expired."""
     row = s.fetch_one(
         "SELECT l.link_key, l.channel, l.touchpoint, l.answers, l.expires_at, l.answered_at, v.name, v.definition, "
-        "v.archived_at, c.customer_id FROM survey_links l JOIN surveys v USING (survey_key) "
-        "JOIN customers p ON p.customer_key = l.customer_key JOIN customers c ON c.customer_key = p.canonical_key "
-        "WHERE l.token_hash = ?",
-        [hash_secret(token)],
+        "v.archived_at, c.customer_id, l.respondent, l.widget_key FROM survey_links l JOIN surveys v USING (survey_key) "
+        "LEFT JOIN customers p ON p.customer_key = l.customer_key "
+        "LEFT JOIN customers c ON c.customer_key = p.canonical_key "
+        "WHERE l.token_hash = ? OR l.reminder_token_hash = ?",
+        [hash_secret(token), hash_secret(token)],
     )
     if row is None or row["archived_at"] is not None or row["expires_at"] <= (now or datetime.now(UTC)):
         raise NotFound(GONE)
@@ -98,6 +149,8 @@ def open_link(s: Session, token: str, now: datetime | None = None) -> OpenLink:
         survey_name=row["name"],
         survey=parse_survey(json.loads(row["definition"])),
         customer_id=row["customer_id"],
+        respondent=json.loads(row["respondent"]) if row["respondent"] else {},
+        widget_key=row["widget_key"],
         channel=row["channel"],
         touchpoint=row["touchpoint"],
         answers=json.loads(row["answers"]) if row["answers"] else {},
@@ -139,8 +192,9 @@ def response_row(link: OpenLink, answers: Mapping[str, Any], at: datetime) -> pa
     comments = [q.name for q in link.survey.questions() if q.type == "comment" and answers.get(q.name)]
     comment = str(answers[comments[0]]) if comments else None
     others = {k: v for k, v in answers.items() if k != metric_question.name}
+    who = {"customer_id": link.customer_id} if link.customer_id else dict(link.respondent)
     row = {
-        "customer_id": link.customer_id,
+        **who,
         "metric": link.survey.metric.metric if link.survey.metric else "other",
         "score": str(answers[metric_question.name]),
         "scale_min": str(metric_question.rate_min),

@@ -73,7 +73,29 @@ def answer_page(request: Request, token: str) -> Response:
             "survey_done.html",
             text=completion_text(link.survey, link.answers, _locale(request, link)),
         )
-    return _form(request, token, link, link.answers, {})
+    clicked = _clicked_answers(request, link)
+    if not clicked:
+        return _form(request, token, link, link.answers, {})
+    # One-click first answer: the email's scale links carry ?question=value. The choice is saved as a
+    # partial answer, never as the response: mail scanners open links too, and only a person submits.
+    answers = {**link.answers, **clicked}
+    try:
+        with request.app.state.store.unit_of_work() as uow:
+            answers = save_partial(uow, link, answers)
+    except InvalidInput as error:
+        return _form(request, token, link, link.answers, _problems(error), status=400)
+    return _form(request, token, link, answers, {})
+
+
+def _clicked_answers(request: Request, link: OpenLink) -> dict[str, Any]:
+    """Answers named in the query string (only questions of this survey; ``lang`` is not one)."""
+    names = {q.name for q in link.survey.questions()}
+    return {k: v for k, v in request.query_params.items() if k in names and v != ""}
+
+
+def _problems(error: InvalidInput) -> dict[str, str]:
+    problems = {str(p.get("question", "")): str(p.get("message", "")) for p in error.data.get("problems", [])}
+    return problems or {"": error.message}
 
 
 def _open(request: Request, token: str) -> OpenLink:
@@ -118,10 +140,7 @@ async def answer_submit(request: Request, token: str) -> Response:
         with store.unit_of_work() as uow:
             cleaned = save_partial(uow, link, answers)
     except InvalidInput as error:
-        problems = {
-            str(p.get("question", "")): str(p.get("message", "")) for p in error.data.get("problems", [])
-        }
         # HTMX swaps only 2xx answers: a fragment shows its problems with 200, a plain post says 400.
         status = 200 if is_fragment(request) else 400
-        return _form(request, token, link, answers, problems or {"": error.message}, status=status)
+        return _form(request, token, link, answers, _problems(error), status=status)
     return _form(request, token, link, cleaned, {})
