@@ -52,9 +52,19 @@ EXPECTED = {
         P.manage_users,
         P.manage_tokens,
         P.manage_sources,
+        P.view_responses,
+        P.manage_surveys,
     },
-    Role.analyst: {P.view_overview, P.view_metrics, P.view_customers, P.import_data, P.merge_customers},
-    Role.agent: {P.view_overview, P.view_customers, P.view_metrics},
+    Role.analyst: {
+        P.view_overview,
+        P.view_metrics,
+        P.view_customers,
+        P.import_data,
+        P.merge_customers,
+        P.view_responses,
+        P.manage_surveys,
+    },
+    Role.agent: {P.view_overview, P.view_customers, P.view_metrics, P.view_responses},
     Role.viewer: {P.view_overview, P.view_metrics},
 }
 

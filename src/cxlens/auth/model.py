@@ -32,15 +32,25 @@ class Permission(StrEnum):
     manage_users = "manage_users"
     manage_tokens = "manage_tokens"
     manage_sources = "manage_sources"
+    view_responses = "view_responses"
+    manage_surveys = "manage_surveys"
 
 
 _P = Permission
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.analyst: frozenset(
-        {_P.view_overview, _P.view_metrics, _P.view_customers, _P.import_data, _P.merge_customers}
+        {
+            _P.view_overview,
+            _P.view_metrics,
+            _P.view_customers,
+            _P.import_data,
+            _P.merge_customers,
+            _P.view_responses,
+            _P.manage_surveys,
+        }
     ),
-    Role.agent: frozenset({_P.view_overview, _P.view_customers, _P.view_metrics}),
+    Role.agent: frozenset({_P.view_overview, _P.view_customers, _P.view_metrics, _P.view_responses}),
     Role.viewer: frozenset({_P.view_overview, _P.view_metrics}),
 }
 
@@ -53,6 +63,8 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     _P.manage_users: "Create, disable and enable users; set their passwords.",
     _P.manage_tokens: "Create and revoke API tokens.",
     _P.manage_sources: "Create and revoke tracking sources and their write keys.",
+    _P.view_responses: "See survey answers with their comments and who gave them (personal data).",
+    _P.manage_surveys: "Create, edit and send surveys; manage triggers, widgets and follow-up rules.",
 }
 
 
