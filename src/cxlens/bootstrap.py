@@ -12,6 +12,9 @@ from cxlens.metrics.schedule import parse_schedule
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
+from cxlens.surveys.mailer import SmtpSettings
+from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
+from cxlens.surveys.sending import SendConfig
 
 
 def open_store(settings: Settings) -> DuckDBStore:
@@ -64,3 +67,34 @@ def metrics_settings(settings: Settings) -> MetricsSettings:
     return MetricsSettings(
         min_n=settings.metrics_min_n, fcr_repeat_days=settings.fcr_repeat_days, schedule=schedule
     )
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings:
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        timeout=settings.smtp_timeout_seconds,
+        sender=settings.mail_from,
+    )
+
+
+def scheduler_config(settings: Settings) -> SchedulerConfig:
+    """Triggers, sending and reminders, as Settings say."""
+    return SchedulerConfig(
+        smtp=smtp_settings(settings),
+        send=SendConfig(
+            public_url=settings.public_url,
+            sender=settings.mail_from,
+            link_days=settings.survey_link_days,
+            max_attempts=settings.survey_send_attempts,
+        ),
+        contact_days=settings.survey_contact_days,
+        interval_seconds=settings.survey_scheduler_seconds,
+    )
+
+
+def survey_scheduler(settings: Settings, store: DuckDBStore) -> SurveyScheduler:
+    return SurveyScheduler(store, scheduler_config(settings))

@@ -20,7 +20,8 @@ HTTP status and optional structured ``data``. Ways in map it exactly once each:
     ├── PermissionDenied (permission_denied, 403, exit 5)
     ├── ImportFailed (import_failed, 422, exit 6)
     └── WorkspaceError (workspace_error, 503, exit 7)
-        └── WorkspaceBusy (workspace_busy)
+        ├── WorkspaceBusy (workspace_busy)
+        └── MailFailed (mail_failed) — carries ``permanent``
 """
 
 from __future__ import annotations
@@ -122,3 +123,14 @@ class WorkspaceBusy(WorkspaceError):
     """Another process (usually ``cxlens serve``) holds the workspace file."""
 
     code = "workspace_busy"
+
+
+class MailFailed(WorkspaceError):
+    """A message could not be handed to the SMTP server. ``permanent``: retrying will not help (the
+    server refused the recipient or answered 5xx), unlike a lost connection or a 4xx answer."""
+
+    code = "mail_failed"
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

@@ -10,7 +10,14 @@ import typer
 from cxlens.auth.model import Role
 from cxlens.auth.queries import count_users
 from cxlens.auth.service import auth_settings, create_user
-from cxlens.bootstrap import live_ingest, metrics_settings, open_store, uploads_dir, wire_limits
+from cxlens.bootstrap import (
+    live_ingest,
+    metrics_settings,
+    open_store,
+    survey_scheduler,
+    uploads_dir,
+    wire_limits,
+)
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
@@ -34,6 +41,7 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
         metrics=metrics_settings(settings),
         auth=auth_settings(settings),
         imports_dir=uploads_dir(settings),
+        scheduler=survey_scheduler(settings, store),
     )
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     with store.session() as s:

@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from cxlens.cli.context import DbOption, workspace_store
+from cxlens.cli import survey_sending
+from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 from cxlens.errors import InvalidInput
 from cxlens.surveys.links import create_link
@@ -146,8 +147,8 @@ def link(
         None, "--touchpoint", help="The moment asked about, e.g. case_solved."
     ),
     days: float = typer.Option(30, "--days", help="Days until the link expires."),
-    base_url: str = typer.Option(
-        "http://127.0.0.1:8000", "--base-url", help="Where cxlens serve is reachable."
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Where customers reach cxlens (default CXLENS_PUBLIC_URL)."
     ),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
@@ -157,8 +158,11 @@ def link(
         made = create_link(
             uow, survey=survey, customer=customer, channel=channel, touchpoint=touchpoint, days=days
         )
-    url = f"{base_url.rstrip('/')}/s/{made['token']}"
+    url = f"{(base_url or settings_for(db).public_url).rstrip('/')}/s/{made['token']}"
     if fmt is OutputFormat.json:
         print(to_json({**{k: v for k, v in made.items() if k != "token"}, "url": url}))
         return
     print(url)
+
+
+survey_sending.register(app)

@@ -15,9 +15,14 @@ Held-back rows are kept: they answer "why was this customer not asked?" and are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+import pyarrow as pa
+
+from cxlens.errors import InvalidInput
 from cxlens.storage.store import Session, UnitOfWork
 
 CANDIDATES = "invitation_candidates"
@@ -29,11 +34,12 @@ CANDIDATES_DDL = (
     " remind_after_days DOUBLE, exempt BOOLEAN NOT NULL)"  # exempt: not bound by the contact rule
 )
 
-# The address of a canonical profile: the email any of its merged profiles was seen with most recently.
-_ADDRESS = (
-    "(SELECT arg_max(x.value, x.first_seen_at) FROM identities x JOIN customers m USING (customer_key) "
-    "WHERE m.canonical_key = c.customer_key AND x.kind = 'email')"
-)
+# The address of a canonical profile: its preferred email, else the email any of its merged profiles
+# was seen with most recently.
+_ADDRESS = """coalesce(
+    (SELECT p.email FROM customers p WHERE p.customer_key = c.customer_key),
+    (SELECT arg_max(x.value, x.first_seen_at) FROM identities x JOIN customers m USING (customer_key)
+     WHERE m.canonical_key = c.customer_key AND x.kind = 'email'))"""
 
 # Was this customer contacted within the window around the candidate's send time? Invitations count
 # while planned or sent; links count when made (a link sent by hand, shown in the widget, emailed).
@@ -97,6 +103,86 @@ def admit_candidates(uow: UnitOfWork, *, contact_days: float, now: datetime) -> 
     )
 
 
+def recently_contacted(s: Session, *, customer_key: int, at: datetime, contact_days: float) -> bool:
+    """The contact-frequency rule for one (canonical) customer at one moment: the widget asks it
+    before showing a survey, with the very clause the invitation planner uses."""
+    if contact_days <= 0:
+        return False
+    return bool(
+        s.fetch_value(
+            "WITH c AS (SELECT CAST(? AS BIGINT) AS customer_key, CAST(? AS TIMESTAMPTZ) AS send_after) "
+            f"SELECT {_RECENTLY_CONTACTED} FROM c",
+            [customer_key, at, contact_days, contact_days],
+        )
+    )
+
+
 def _count_by_status(s: Session) -> dict[str, int]:
     rows = s.fetch_all("SELECT status, count(*) AS n FROM survey_invitations GROUP BY status")
     return {r["status"]: int(r["n"]) for r in rows}
+
+
+def invite_customers(  # noqa: PLR0913 - a send's settings, keyword-only
+    uow: UnitOfWork,
+    *,
+    survey_key: int,
+    refs: Sequence[str] = (),
+    segment: str | None = None,
+    touchpoint: str | None = None,
+    remind_after_days: float | None = None,
+    contact_days: float,
+    respect_contact_rule: bool = True,
+    now: datetime,
+) -> Admitted:
+    """Invite the customers named by ``refs`` (customer ids or emails) or every customer of a
+    ``segment``, by email, now. Unknown references are refused all together before anything is planned."""
+    if bool(refs) == (segment is not None):
+        raise InvalidInput("Name customers (ids or emails) or a segment, not both and not neither.")
+    prepare_candidates(uow)
+    uow.execute("CREATE OR REPLACE TEMP TABLE invite_refs (ref VARCHAR)")
+    if refs:
+        uow.put_arrow("invite_refs_in", pa.table({"ref": pa.array([r.strip() for r in refs], pa.string())}))
+        uow.execute("INSERT INTO invite_refs SELECT ref FROM invite_refs_in")
+        missing = uow.fetch_all(
+            f"SELECT ref FROM invite_refs r WHERE NOT EXISTS (SELECT 1 FROM ({_REF_MATCHES}) m WHERE m.ref = r.ref) "
+            "ORDER BY ref LIMIT 11"
+        )
+        if missing:
+            names = ", ".join(repr(m["ref"]) for m in missing[:10]) + (", …" if len(missing) > 10 else "")
+            raise InvalidInput(f"No customer matches {names}; nothing was sent.")
+        chosen = f"SELECT DISTINCT canonical_key FROM ({_REF_MATCHES})"
+        params: list[Any] = []
+    else:
+        chosen = "SELECT DISTINCT canonical_key FROM customers WHERE segment = ?"
+        params = [segment]
+    subject = f"manual-{now:%Y%m%dT%H%M%S%f}"
+    uow.execute(
+        f"INSERT INTO {CANDIDATES} SELECT ?, canonical_key, 'email', ?, NULL, ?, ?, ?, ? FROM ({chosen})",
+        [survey_key, touchpoint, subject, now, remind_after_days, not respect_contact_rule, *params],
+    )
+    return admit_candidates(uow, contact_days=contact_days, now=now)
+
+
+# References to canonical profiles: a public customer id, or any identity value (an email in any case).
+_REF_MATCHES = """
+SELECT r.ref, c.canonical_key FROM invite_refs r JOIN customers c ON c.customer_id = r.ref
+UNION ALL
+SELECT r.ref, c.canonical_key FROM invite_refs r JOIN identities x ON x.value IN (r.ref, lower(r.ref))
+JOIN customers c ON c.customer_key = x.customer_key
+"""
+
+
+def list_invitations(
+    s: Session, *, survey_key: int | None = None, status: str | None = None, limit: int = 100
+) -> list[dict[str, Any]]:
+    """The newest invitations, with who, why and what became of them."""
+    return s.fetch_all(
+        "SELECT 'inv_' || i.invitation_key AS invitation, v.name AS survey, c.customer_id, i.address, i.status, "
+        "i.reason, coalesce(t.name, 'manual') AS trigger, i.touchpoint, i.send_after, i.sent_at, i.reminded_at, "
+        "l.answered_at "
+        "FROM survey_invitations i JOIN surveys v USING (survey_key) JOIN customers c ON c.customer_key = i.customer_key "
+        "LEFT JOIN survey_triggers t ON t.trigger_key = i.trigger_key LEFT JOIN survey_links l ON l.link_key = i.link_key "
+        "WHERE (CAST(? AS BIGINT) IS NULL OR i.survey_key = ?) AND (CAST(? AS VARCHAR) IS NULL OR i.status = ?) "
+        "ORDER BY i.invitation_key DESC LIMIT ?",
+        [survey_key, survey_key, status, status, limit],
+    )

@@ -16,6 +16,7 @@ from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Store
+from cxlens.surveys.scheduler import SurveyScheduler
 from cxlens.version import __version__
 from cxlens.web.api import customers, tracking
 from cxlens.web.api import metrics as metrics_api
@@ -38,17 +39,23 @@ def create_app(
     auth: AuthSettings | None = None,
     imports_dir: Path | None = None,
     upload_max_bytes: int = 512 << 20,
+    scheduler: SurveyScheduler | None = None,
 ) -> FastAPI:
     """``live`` runs the tracking API (``/v1``); without it those routes answer 503. Uploads for
-    the import page are kept in ``imports_dir`` (a temporary folder when None)."""
+    the import page are kept in ``imports_dir`` (a temporary folder when None). ``scheduler`` runs
+    survey triggers, invitations and reminders in the background while the app serves."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if live is not None:
             await live.start()
+        if scheduler is not None:
+            scheduler.start()
         try:
             yield
         finally:
+            if scheduler is not None:
+                scheduler.stop()
             if live is not None:
                 await live.stop()
 
@@ -91,6 +98,8 @@ def create_app(
         }
         if live is not None:
             body["tracking"] = live.stats()
+        if scheduler is not None:
+            body["surveys"] = scheduler.stats()
         return body
 
     return app
