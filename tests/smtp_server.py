@@ -26,7 +26,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
 from tests.live_server import free_port
 
 USER = "mailer"
@@ -46,7 +45,9 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -91,8 +92,10 @@ class Inbox:
 
 
 def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-    ok = isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode() and (
-        auth_data.password == PASSWORD.encode()
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and (auth_data.password == PASSWORD.encode())
     )
     return AuthResult(success=ok)
 
@@ -106,7 +109,9 @@ class SmtpServer:
 
     def client_tls(self) -> ssl.SSLContext:
         """A client context that trusts this server's certificate (and nothing else)."""
-        context = ssl.create_default_context(cafile=str(self.cert)) if self.cert else ssl.create_default_context()
+        context = (
+            ssl.create_default_context(cafile=str(self.cert)) if self.cert else ssl.create_default_context()
+        )
         return context
 
 

@@ -46,7 +46,7 @@ class SendReport:
     failed: int = 0
     retrying: int = 0
     reminded: int = 0
-    held_back: int = 0  # the survey was archived after planning
+    dropped: int = 0  # planned, then its survey was archived
     errors: list[str] = field(default_factory=list)
 
 
@@ -82,7 +82,7 @@ def send_due(store: Store, mailer: Mailer, config: SendConfig, now: datetime) ->
             "WHERE status = 'scheduled' AND survey_key IN (SELECT survey_key FROM surveys "
             "WHERE archived_at IS NOT NULL) RETURNING invitation_key"
         )
-        report.held_back = len(held)
+        report.dropped = len(held)
     with store.session() as s:
         due = s.fetch_all(_DUE, [now, config.batch])
     for row in due:  # one SMTP hand-over per invitation: I/O, not data work
