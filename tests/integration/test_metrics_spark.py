@@ -152,6 +152,67 @@ def _cases(rng: random.Random, count: int, customers: int) -> tuple[pa.Table, pa
     return pa.Table.from_pylist(cases), pa.Table.from_pylist(events)
 
 
+def _invitations(rng: random.Random, count: int, customers: int) -> pa.Table:
+    """Survey invitations: most sent (about a third answered, more by email), some scheduled,
+    held back or failed (never counted); some sent at period edges, some by hand (no trigger)."""
+    rows = []
+    for i in range(count):
+        status = rng.choice(("sent",) * 7 + ("scheduled", "suppressed", "failed"))
+        sent = status == "sent"
+        channel = rng.choice(("email", "sms"))
+        moment = EDGES[i % len(EDGES)] if i % 25 == 0 else _instant(rng)
+        rows.append(
+            {
+                "number": i + 1,
+                "user_id": f"u{rng.randrange(customers)}",
+                "status": status,
+                "channel": channel,
+                "touchpoint": rng.choice(("checkout", "support", None)),
+                "survey": rng.choice(("relationship", "transactional")),
+                "trigger_name": rng.choice(("quarterly", "case-solved", None)),
+                "sent_at": moment if sent else None,
+                "answered": sent and rng.random() < (0.45 if channel == "email" else 0.25),
+            }
+        )
+    return pa.Table.from_pylist(rows)
+
+
+def _distribute(store: DuckDBStore, invitations: pa.Table) -> None:
+    """Surveys, triggers, links and invitations as the survey sender leaves them (no import path)."""
+    planned = (
+        "SELECT p.*, x.customer_key, s.survey_key, t.trigger_key FROM planned p "
+        "JOIN identities x ON x.value = p.user_id JOIN surveys s ON s.name = p.survey "
+        "LEFT JOIN survey_triggers t ON t.name = p.trigger_name"
+    )
+    at = "TIMESTAMPTZ '2023-09-01 00:00:00+00'"
+    with store.unit_of_work() as uow:
+        uow.put_arrow("planned", invitations)
+        uow.execute(
+            "INSERT INTO surveys (survey_key, survey_id, name, title, metric, definition, created_at, updated_at) "
+            f"SELECT k, 'srv_' || k, name, name, 'nps', '{{}}', {at}, {at} "
+            "FROM (VALUES (1, 'relationship'), (2, 'transactional')) s(k, name)"
+        )
+        uow.execute(
+            "INSERT INTO survey_triggers (trigger_key, name, survey_key, kind, every_days, delay_minutes, "
+            f"sample_rate, created_at) SELECT k, name, k, kind, NULL, 0, 1, {at} "
+            "FROM (VALUES (1, 'quarterly', 'every'), (2, 'case-solved', 'case_solved')) t(k, name, kind)"
+        )
+        sent = "CAST(sent_at AS TIMESTAMPTZ)"
+        uow.execute(
+            "INSERT INTO survey_links (link_key, survey_key, customer_key, token_hash, channel, created_at, "
+            f"expires_at, answered_at) SELECT number, survey_key, customer_key, 'hash-' || number, channel, {sent}, "
+            f"{sent} + INTERVAL 30 DAY, CASE WHEN answered THEN {sent} + INTERVAL 2 DAY END "
+            f"FROM ({planned}) WHERE status = 'sent'"
+        )
+        uow.execute(
+            "INSERT INTO survey_invitations (invitation_key, survey_key, customer_key, channel, touchpoint, "
+            "trigger_key, subject, status, send_after, link_key, sent_at, created_at) "
+            "SELECT number, survey_key, customer_key, channel, touchpoint, trigger_key, 'subject-' || number, "
+            f"status, coalesce({sent}, {at}), CASE WHEN status = 'sent' THEN number END, {sent}, {at} "
+            f"FROM ({planned})"
+        )
+
+
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
     """A workspace filled through the real import pipeline."""
@@ -168,6 +229,7 @@ def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBStore]:
     for entity, table in tables.items():
         report = import_table(store, entity, table, options=ImportOptions(strict=True))
         assert report.rejected_count == 0, (entity, report.to_dict())
+    _distribute(store, _invitations(rng, 1500, 120))
     yield store
     store.close()
 
@@ -290,12 +352,17 @@ def test_the_fixture_exercises_comparisons(duck: DuckDBStore) -> None:
         weeks = compute_metric(responses, make_query("nps", grain="week", since="2024-01-01")).rows
         fcr = compute_metric(cases, make_query("fcr", by=["team"], min_n=20)).rows
         churn = compute_metric(base_frame(s, "customers"), make_query("churn_rate", min_n=20)).rows
+        invited = base_frame(s, "invitations")
+        rates = compute_metric(invited, make_query("response_rate", by=["trigger"], min_n=20)).rows
+        sent = s.fetch_value("SELECT count(*) FROM survey_invitations WHERE status = 'sent'")
     assert len(rows) == 9 and sum(r["previous_value"] is not None for r in rows) == 8
     assert all(r["p_value"] is not None for r in rows[1:]) and all(r["n"] > 20 for r in rows)
     assert rows[0]["period"] == datetime(2023, 10, 1, tzinfo=UTC)
     assert len(weeks) >= 20 and all(r["period"].weekday() == 0 for r in weeks)  # Mondays, UTC
     assert len(fcr) == 3 and all(0 < r["value"] < 100 for r in fcr)
     assert len(churn) >= 6 and any(r["components"]["churned"] for r in churn)
+    assert {r["trigger"] for r in rates} == {"quarterly", "case-solved", "manual"}
+    assert sum(r["n"] for r in rates) == sent and all(0 < r["value"] < 100 for r in rates)
 
 
 def _same(want: Any, have: Any, path: str) -> None:

@@ -113,6 +113,29 @@ SOURCES: dict[str, Source] = {
             "stage": _col("j.journey_stage", "customer", "journey"),
         },
     ),
+    # Survey invitations that went out (scheduled, failed and held-back ones never reached anyone),
+    # with whether their personal link was answered (completed: a partial save leaves answered_at NULL).
+    "invitations": Source(
+        "FROM survey_invitations v",
+        {
+            "link": "LEFT JOIN survey_links l ON l.link_key = v.link_key",
+            "survey": "LEFT JOIN surveys s ON s.survey_key = v.survey_key",
+            "trigger": "LEFT JOIN survey_triggers t ON t.trigger_key = v.trigger_key",
+            "customer": _CANONICAL.format(row="v"),
+            "journey": _JOURNEY.format(moment="v.sent_at"),
+        },
+        {
+            "sent_at": _col(_utc("v.sent_at")),
+            "answered": _col("l.answered_at IS NOT NULL", "link"),
+            "channel": _col("v.channel"),
+            "touchpoint": _col("v.touchpoint"),
+            "survey": _col("s.name", "survey"),
+            "trigger": _col("CASE WHEN v.trigger_key IS NULL THEN 'manual' ELSE t.name END", "trigger"),
+            "segment": _col("c.segment", "customer"),
+            "stage": _col("j.journey_stage", "customer", "journey"),
+        },
+        where="v.status = 'sent' AND v.sent_at IS NOT NULL",
+    ),
     "cases": Source(
         "FROM cases k",
         {

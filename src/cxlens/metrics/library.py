@@ -32,6 +32,8 @@ CASE_DIMENSIONS = (
     "segment",
     "stage",
 )
+# Survey invitations sent (metrics/frames.py "invitations"): trigger is the trigger's name, "manual" for sends by hand.
+INVITATION_DIMENSIONS = ("channel", "touchpoint", "survey", "trigger", "segment", "stage")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,21 @@ def _proportion_compare(key: str) -> Callable[[Counts, Counts], Array]:
         return stats.two_proportion_p(now[key], now["n"], before[key], before["n"])
 
     return compare
+
+
+# --- response rate ---------------------------------------------------------------------------
+
+
+def _response_rate_counts(_: dict[str, float]) -> dict[str, nw.Expr]:
+    return {"n": nw.len().cast(nw.Float64()), "answered": _count(nw.col("answered"))}
+
+
+def _response_rate_finish(c: Counts, confidence: float, _: dict[str, float]) -> Finished:
+    return Finished(
+        stats.wilson(c["answered"], c["n"], confidence=confidence),
+        c["n"],
+        {"sent": c["n"], "answered": c["answered"]},
+    )
 
 
 # --- CES -------------------------------------------------------------------------------------
@@ -314,6 +331,24 @@ METRICS: dict[str, MetricDef] = {
         _volume_compare,
         "exact conditional test of two Poisson counts",
         family="count",
+    ),
+    "response_rate": MetricDef(
+        "response_rate",
+        "Response rate",
+        "% of invitations sent",
+        "% of survey invitations sent whose personal link was answered (completed, not a partial save); "
+        "Wilson interval. Time: when the invitation was sent.",
+        "invitations",
+        "sent_at",
+        INVITATION_DIMENSIONS,
+        _all_rows,
+        _response_rate_counts,
+        _response_rate_finish,
+        _proportion_compare("answered"),
+        "two-proportion z-test",
+        family="share",
+        share_of="answered",
+        reads=("answered",),
     ),
     "case_volume": MetricDef(
         "case_volume",
