@@ -25,6 +25,7 @@ from cxlens.web.errors import install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
 from cxlens.web.pages import explore, imports, login, overview, survey_answer
+from cxlens.web.pages import loop as loop_pages
 from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
 from cxlens.web.templating import mount_static
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(customers.router, dependencies=[Depends(require(Permission.view_customers))])
     app.include_router(tracking.router)
     app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
+    app.include_router(loop_pages.router)  # the literal /surveys/loop before the pages' /surveys/{name}/…
     for pages in (login, overview, explore, customer_pages, imports, survey_answer):
         app.include_router(pages.router)
 
