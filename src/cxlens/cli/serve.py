@@ -23,6 +23,7 @@ from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
 from cxlens.sources.service import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
+from cxlens.surveys.widgets import WidgetSettings
 
 DEMO_DB = Path("cxlens-demo.duckdb")
 DEMO_SOURCE = "demo-website"
@@ -42,6 +43,7 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
         auth=auth_settings(settings),
         imports_dir=uploads_dir(settings),
         scheduler=survey_scheduler(settings, store),
+        widgets=WidgetSettings.from_settings(settings),
     )
     console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
     with store.session() as s:

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from cxlens.cli import survey_loop, survey_sending
+from cxlens.cli import survey_loop, survey_sending, survey_widgets
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 from cxlens.errors import InvalidInput
@@ -166,4 +166,5 @@ def link(
 
 
 survey_sending.register(app)
+survey_widgets.register(app)
 app.add_typer(survey_loop.app, name="loop")

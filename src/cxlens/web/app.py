@@ -17,6 +17,7 @@ from cxlens.ingest.segment_wire import WireLimits
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Store
 from cxlens.surveys.scheduler import SurveyScheduler
+from cxlens.surveys.widgets import WidgetSettings
 from cxlens.version import __version__
 from cxlens.web.api import customers, tracking
 from cxlens.web.api import metrics as metrics_api
@@ -24,14 +25,14 @@ from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
-from cxlens.web.pages import explore, imports, login, overview, survey_answer
+from cxlens.web.pages import explore, imports, login, overview, survey_answer, widget
 from cxlens.web.pages import loop as loop_pages
 from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
 from cxlens.web.templating import mount_static
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 - the composition root's parts, each optional and keyword-only
     store: Store,
     *,
     live: LiveIngest | None = None,
@@ -41,6 +42,7 @@ def create_app(
     imports_dir: Path | None = None,
     upload_max_bytes: int = 512 << 20,
     scheduler: SurveyScheduler | None = None,
+    widgets: WidgetSettings | None = None,
 ) -> FastAPI:
     """``live`` runs the tracking API (``/v1``); without it those routes answer 503. Uploads for
     the import page are kept in ``imports_dir`` (a temporary folder when None). ``scheduler`` runs
@@ -78,6 +80,7 @@ def create_app(
     folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
     app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
     app.state.survey_limiter = RateLimiter(limit=60, window=60)  # per client, on public answer pages
+    app.state.widget_settings = widgets or WidgetSettings()  # the web widget and public links (/w/, /p/)
     install_error_handlers(app)
     # Outermost last: security headers on every answer, CORS for /v1, then authentication.
     app.add_middleware(AuthGate, store=store)
@@ -88,7 +91,7 @@ def create_app(
     app.include_router(tracking.router)
     app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
     app.include_router(loop_pages.router)  # the literal /surveys/loop before the pages' /surveys/{name}/…
-    for pages in (login, overview, explore, customer_pages, imports, survey_answer):
+    for pages in (login, overview, explore, customer_pages, imports, survey_answer, widget):
         app.include_router(pages.router)
 
     @app.get("/health", tags=["health"])

@@ -34,9 +34,10 @@ CSRF_HEADER = "x-csrf-token"
 TOKEN_PREFIX = "Bearer "
 # Public: health, the login page, static assets, the tracking API (which authenticates each call by
 # its source's write key, web/api/tracking.py) and survey answer pages (the link's token is the
-# credential, web/pages/survey_answer.py).
+# credential, web/pages/survey_answer.py), the web widget's endpoint and public survey links (anyone may
+# answer; the widget checks its allowed origins, web/pages/widget.py).
 PUBLIC_PATHS = frozenset({"/health", "/login"})
-PUBLIC_PREFIXES = ("/static/", "/v1/", "/s/")
+PUBLIC_PREFIXES = ("/static/", "/v1/", "/s/", "/w/", "/p/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 CONTENT_SECURITY_POLICY = (
@@ -49,6 +50,14 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+def framable_by(origins: list[str]) -> list[tuple[bytes, bytes]]:
+    """The security headers of a page these origins may frame (a survey in a brand's web widget):
+    the same policy with their names as frame-ancestors, and no X-Frame-Options, which cannot name them."""
+    policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(origins))
+    kept = [h for h in SECURITY_HEADERS if h[0] not in (b"content-security-policy", b"x-frame-options")]
+    return [(b"content-security-policy", policy.encode()), *kept]
 
 
 def is_public(path: str) -> bool:
@@ -153,7 +162,15 @@ class SecurityHeaders:
         async def with_headers(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [h for h in SECURITY_HEADERS if h[0] not in present]
+                # A page a widget shows names the origins that may frame it (request.state, set by
+                # the answer page for a widget's link); every other page may not be framed at all.
+                # A response with its own CSP keeps it, and then gets no X-Frame-Options DENY: its
+                # frame-ancestors decides, and DENY would contradict a policy that allows framing.
+                framers = scope.get("state", {}).get("frame_ancestors")
+                headers = framable_by(framers) if framers else SECURITY_HEADERS
+                if b"content-security-policy" in present:
+                    present.add(b"x-frame-options")
+                extra = [h for h in headers if h[0] not in present]
                 if not scope["path"].startswith("/static/") and b"cache-control" not in present:
                     extra.append((b"cache-control", b"no-store"))
                 message["headers"] = [*message.get("headers", []), *extra]

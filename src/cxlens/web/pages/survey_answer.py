@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from cxlens.errors import InvalidInput
 from cxlens.surveys.definition import completion_text, visible_questions
 from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
+from cxlens.surveys.widgets import frame_origins
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.ratelimit import RateLimiter
 
@@ -100,7 +101,11 @@ def _problems(error: InvalidInput) -> dict[str, str]:
 
 def _open(request: Request, token: str) -> OpenLink:
     with request.app.state.store.session() as s:
-        return open_link(s, token)
+        link = open_link(s, token)
+        # Embed mode: a widget's link may be framed by the widget's origins (web/security.py's
+        # SecurityHeaders reads this); every other page keeps frame-ancestors 'none'.
+        request.state.frame_ancestors = frame_origins(s, link.widget_key)
+    return link
 
 
 async def _answers(request: Request, link: OpenLink) -> tuple[dict[str, Any], str]:
