@@ -33,6 +33,8 @@ GUARDED = [
     ("/explore.csv?metric=response_count", Permission.view_metrics),
     ("/customers?q=a", Permission.view_customers),
     ("/import", Permission.import_data),
+    ("/surveys", Permission.view_responses),
+    ("/surveys/latest", Permission.view_responses),
     ("/api/metrics", Permission.view_metrics),
     ("/api/metrics/nps", Permission.view_metrics),
     ("/api/customers?q=a", Permission.view_customers),

@@ -25,7 +25,7 @@ from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
-from cxlens.web.pages import explore, imports, login, overview, survey_answer, widget
+from cxlens.web.pages import explore, imports, login, overview, survey_answer, surveys_admin, widget
 from cxlens.web.pages import loop as loop_pages
 from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
@@ -91,7 +91,7 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
     app.include_router(tracking.router)
     app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
     app.include_router(loop_pages.router)  # the literal /surveys/loop before the pages' /surveys/{name}/…
-    for pages in (login, overview, explore, customer_pages, imports, survey_answer, widget):
+    for pages in (login, overview, explore, customer_pages, imports, survey_answer, widget, surveys_admin):
         app.include_router(pages.router)
 
     @app.get("/health", tags=["health"])
