@@ -119,5 +119,7 @@ def screenshot(page: Page, name: str) -> Path:
     """Save a full-page PNG as test-artifacts/screenshots/<name>.png (for a human to look at)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # caret="initial": hiding the text caret (Playwright's default) injects a <style> that our CSP
+    # refuses, which would be logged as a console error whenever a field has the focus.
+    page.screenshot(path=str(path), full_page=True, caret="initial")
     return path

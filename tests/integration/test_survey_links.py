@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
 
-from cxlens.errors import NotFound
+from cxlens.errors import InvalidInput, NotFound
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.interactions.queries import get_timeline
@@ -109,3 +109,11 @@ def test_public_answer_pages_are_rate_limited(linked: tuple[DuckDBStore, str], t
     client.app.state.survey_limiter = RateLimiter(limit=3, window=60)  # type: ignore[attr-defined]
     answers = [client.get(f"/s/{token}", headers={"accept": "text/html"}).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
+
+
+def test_a_link_on_a_channel_a_response_cannot_hold_is_refused_before_it_exists(
+    linked: tuple[DuckDBStore, str],
+) -> None:
+    store, _ = linked
+    with store.unit_of_work() as uow, pytest.raises(InvalidInput, match="Unknown channel 'pigeon'"):
+        create_link(uow, survey="nps-q", customer="ana@example.com", channel="pigeon")

@@ -120,7 +120,8 @@ def test_deliveries_invite_once_and_the_contact_rule_protects_customers_asked_re
             uow, survey_key=nps, refs=["u2@example.com"], contact_days=30, now=start - timedelta(days=1)
         )
     config = config_for(smtp)
-    outcome = run_pass(workspace, config)
+    after = moment + timedelta(seconds=5)  # the deliveries are due (sent with no delay)
+    outcome = run_pass(workspace, config, after)
     assert (outcome["planned"], outcome["held_back"], outcome["sent"]) == (2, 2, 3)  # u2's NPS is due too
     assert invited(workspace) == {
         "u1": ("suppressed", "contact_frequency"),  # the second delivery; the first one was sent
@@ -145,7 +146,7 @@ def test_deliveries_invite_once_and_the_contact_rule_protects_customers_asked_re
         "u3@example.com",
     ]
     # Passes repeat without planning anything twice.
-    assert run_pass(workspace, config)["planned"] == 0
+    assert run_pass(workspace, config, after)["planned"] == 0
     with workspace.session() as s:
         row = next(r for r in list_triggers(s) if r["name"] == "ces-after-delivery")
     assert (row["sent"], row["held_back"]) == (2, 2)

@@ -20,7 +20,8 @@ import pyarrow as pa
 
 from cxlens.core.credentials import hash_secret
 from cxlens.customers.queries import access_customer
-from cxlens.errors import Conflict, InvalidInput, NotFound
+from cxlens.errors import Conflict, ImportFailed, InvalidInput, NotFound
+from cxlens.ingest.base import CHANNELS
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.store import Session, Store, UnitOfWork
@@ -103,6 +104,8 @@ def insert_link(
         raise InvalidInput("A link lives between a moment and 365 days (--days).")
     if customer_key is None and not respondent:
         raise InvalidInput("A link needs a customer or a respondent identity.")
+    if channel not in CHANNELS:  # the answer is recorded with it: refuse what a response cannot hold
+        raise InvalidInput(f"Unknown channel {channel!r}; choose one of {', '.join(CHANNELS)}.")
     token = new_token()
     now = datetime.now(UTC)
     expires_at = now + timedelta(days=days)
@@ -174,7 +177,10 @@ def complete(store: Store, link: OpenLink, answers: Mapping[str, Any]) -> dict[s
     cleaned = validate_answers(link.survey, answers, partial=False)
     table = response_row(link, cleaned, datetime.now(UTC))
     if table is not None:
-        import_table(store, "responses", table, options=ImportOptions(source=SOURCE))
+        report = import_table(store, "responses", table, options=ImportOptions(source=SOURCE))
+        if report.rejected_count:  # never close a link whose answer was not recorded
+            reasons = "; ".join(f"{r.column}: {r.reason}" for r in report.rejected) or "rejected"
+            raise ImportFailed(f"The answer could not be recorded ({reasons}).")
     with store.unit_of_work() as uow:
         uow.execute(
             "UPDATE survey_links SET answers = ?, answered_at = coalesce(answered_at, now()) WHERE link_key = ?",

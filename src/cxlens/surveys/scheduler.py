@@ -1,4 +1,5 @@
-"""The survey pass: plan invitations from triggers, then send what is due (and reminders).
+"""The survey pass: plan invitations from triggers, open follow-up cases for unhappy answers and plan
+their re-surveys (surveys/loop.py), then send what is due (and reminders).
 
 ``run_pass`` is one pass — ``cxlens surveys run`` calls it (for cron), and ``cxlens serve`` runs it
 every ``CXLENS_SURVEY_SCHEDULER_SECONDS`` in a background thread (``SurveyScheduler``). Each step
@@ -17,6 +18,7 @@ from typing import Any
 
 from cxlens.errors import CxLensError
 from cxlens.storage.store import Store
+from cxlens.surveys.loop import run_loop
 from cxlens.surveys.mailer import Mailer, SmtpSettings
 from cxlens.surveys.sending import SendConfig, send_due
 from cxlens.surveys.triggers import run_triggers
@@ -33,15 +35,18 @@ class SchedulerConfig:
 
 
 def run_pass(store: Store, config: SchedulerConfig, now: datetime | None = None) -> dict[str, Any]:
-    """Plan, then send. Returns what happened, for the CLI and the log."""
+    """Plan (triggers), open follow-up cases and plan re-surveys (the loop), then send. Returns what
+    happened, for the CLI and the log."""
     now = now or datetime.now(UTC)
     with store.unit_of_work() as uow:
         planned = run_triggers(uow, contact_days=config.contact_days, now=now)
+    loop = run_loop(store, contact_days=config.contact_days, now=now)
     with Mailer(config.smtp) as mailer:
         sent = send_due(store, mailer, config.send, now)
     return {
         "planned": planned.scheduled,
         "held_back": planned.suppressed,
+        **loop,
         **{k: v for k, v in asdict(sent).items() if k != "errors"},
         "errors": sent.errors[:5],
     }
@@ -54,10 +59,11 @@ class SurveyScheduler:
     def __init__(
         self, store: Store, config: SchedulerConfig, run: Callable[[Store, SchedulerConfig], Any] = run_pass
     ) -> None:
+        self.config = config
         self._store = store
-        self._config = config
         self._run = run
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.passes = 0
         self.last_error: str | None = None
@@ -67,18 +73,27 @@ class SurveyScheduler:
         self._thread = threading.Thread(target=self._loop, name="cxlens-surveys", daemon=True)
         self._thread.start()
 
+    def wake(self) -> None:
+        """Run the next pass now (e.g. invitations were just planned in the web app)."""
+        self._wake.set()
+
     def stop(self, timeout: float = 30) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._config.interval_seconds):
+        while True:
+            self._wake.wait(self.config.interval_seconds)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
-                outcome = self._run(self._store, self._config)
+                outcome = self._run(self._store, self.config)
                 self.last_error = None
-                if any(outcome.get(k) for k in ("planned", "sent", "failed", "reminded")):
+                if any(outcome.get(k) for k in ("planned", "followups_opened", "sent", "failed", "reminded")):
                     log.info("survey pass: %s", outcome)
             except CxLensError as error:  # e.g. the workspace is busy: the next pass tries again
                 self.last_error = error.message

@@ -25,7 +25,16 @@ from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
-from cxlens.web.pages import explore, imports, login, overview, survey_answer, surveys_admin, widget
+from cxlens.web.pages import (
+    explore,
+    imports,
+    login,
+    overview,
+    survey_answer,
+    survey_send,
+    surveys_admin,
+    widget,
+)
 from cxlens.web.pages import loop as loop_pages
 from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
@@ -80,6 +89,7 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
     folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
     app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
     app.state.survey_limiter = RateLimiter(limit=60, window=60)  # per client, on public answer pages
+    app.state.survey_scheduler = scheduler
     app.state.widget_settings = widgets or WidgetSettings()  # the web widget and public links (/w/, /p/)
     install_error_handlers(app)
     # Outermost last: security headers on every answer, CORS for /v1, then authentication.
@@ -91,7 +101,17 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
     app.include_router(tracking.router)
     app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
     app.include_router(loop_pages.router)  # the literal /surveys/loop before the pages' /surveys/{name}/…
-    for pages in (login, overview, explore, customer_pages, imports, survey_answer, widget, surveys_admin):
+    for pages in (
+        login,
+        overview,
+        explore,
+        customer_pages,
+        imports,
+        survey_answer,
+        widget,
+        survey_send,
+        surveys_admin,
+    ):
         app.include_router(pages.router)
 
     @app.get("/health", tags=["health"])

@@ -1,0 +1,132 @@
+"""``/surveys/{name}/send``: invite customers by email, see what became of each invitation, and set
+up triggers that ask by themselves. Sending itself is the survey scheduler's work (it is woken so
+the emails leave within seconds); the page only plans, under the contact-frequency rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from cxlens.auth.model import Permission
+from cxlens.errors import InvalidInput
+from cxlens.storage.store import Session
+from cxlens.surveys.invitations import invite_customers, list_invitations
+from cxlens.surveys.links import sendable_survey
+from cxlens.surveys.queries import survey_record
+from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
+from cxlens.surveys.triggers import KINDS, add_trigger, list_triggers
+from cxlens.web.deps import read_session
+from cxlens.web.pages.render import render
+from cxlens.web.security import require
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.manage_surveys))])
+Reader = Annotated[Session, Depends(read_session)]
+MAX_RECIPIENTS = 1000  # by hand; larger audiences go by segment
+
+
+def _scheduler(request: Request) -> SurveyScheduler | None:
+    scheduler: SurveyScheduler | None = request.app.state.survey_scheduler
+    return scheduler
+
+
+def _contact_days(request: Request) -> float:
+    scheduler = _scheduler(request)
+    return scheduler.config.contact_days if scheduler is not None else SchedulerConfig.contact_days
+
+
+def _context(s: Session, name: str) -> dict[str, Any]:
+    survey = survey_record(s, name)
+    triggers = [t for t in list_triggers(s) if t["survey"] == survey["name"]]
+    segments = [
+        r["segment"]
+        for r in s.fetch_all(
+            "SELECT DISTINCT segment FROM customers WHERE segment IS NOT NULL ORDER BY segment LIMIT 200"
+        )
+    ]
+    return {
+        "survey": survey,
+        "invitations": list_invitations(s, survey_key=survey["survey_key"], limit=50),
+        "triggers": triggers,
+        "segments": segments,
+        "kinds": KINDS,
+    }
+
+
+@router.get("/surveys/{name}/send")
+def send_page(request: Request, s: Reader, name: str) -> Response:
+    return render(request, "survey_send.html", **_context(s, name), contact_days=_contact_days(request))
+
+
+def _number(form: Any, field: str) -> float | None:
+    text = str(form.get(field) or "").strip()
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} must be a number.") from None
+
+
+@router.post("/surveys/{name}/send")
+async def send(request: Request, name: str) -> Response:
+    form = await request.form()
+    refs = [
+        line.strip()
+        for line in str(form.get("customers") or "").replace(",", "\n").splitlines()
+        if line.strip()
+    ]
+    segment = str(form.get("segment") or "").strip() or None
+    store = request.app.state.store
+    try:
+        if len(refs) > MAX_RECIPIENTS:
+            raise InvalidInput(f"At most {MAX_RECIPIENTS:,} customers at a time; choose a segment for more.")
+        with store.unit_of_work() as uow:
+            record = sendable_survey(uow, name)
+            admitted = invite_customers(
+                uow,
+                survey_key=record["survey_key"],
+                refs=refs,
+                segment=None if refs else segment,
+                touchpoint=str(form.get("touchpoint") or "").strip() or None,
+                remind_after_days=_number(form, "remind_after_days"),
+                contact_days=_contact_days(request),
+                now=datetime.now(UTC),
+            )
+    except InvalidInput as error:
+        return render(request, "survey_send_result.html", error=error.message)
+    scheduler = _scheduler(request)
+    if scheduler is not None:
+        scheduler.wake()
+    return render(
+        request,
+        "survey_send_result.html",
+        invited=admitted.scheduled,
+        held_back=admitted.suppressed,
+        contact_days=_contact_days(request),
+        scheduled=scheduler is not None,
+    )
+
+
+@router.post("/surveys/{name}/triggers")
+async def new_trigger(request: Request, name: str) -> Response:
+    form = await request.form()
+    store = request.app.state.store
+    try:
+        with store.unit_of_work() as uow:
+            trigger = add_trigger(
+                uow,
+                name=str(form.get("trigger_name") or "").strip(),
+                survey=name,
+                kind=str(form.get("kind") or ""),
+                event=str(form.get("event") or "").strip() or None,
+                every_days=_number(form, "every_days"),
+                delay_minutes=_number(form, "delay_minutes") or 0,
+                sample_rate=_number(form, "sample_rate") or 1.0,
+                remind_after_days=_number(form, "trigger_remind_after_days"),
+            )
+    except InvalidInput as error:
+        return render(request, "survey_trigger_result.html", error=error.message)
+    return render(request, "survey_trigger_result.html", trigger=trigger)

@@ -1,0 +1,121 @@
+"""From an analyst's click to a customer's answer, with real parts only: a real ``cxlens serve``
+whose survey scheduler sends through a real SMTP server on loopback (STARTTLS, login, a certificate
+trusted through SSL_CERT_FILE as a company CA would be), Chromium for both people.
+
+The analyst sends an NPS survey from the web app; the customer opens the email's "3" on a phone,
+sees the detractor's follow-up, answers and is thanked; the analyst then finds the answer on the
+customer's timeline, in the NPS figures, and on the survey's list of invitations.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pyarrow as pa
+from playwright.sync_api import Page, expect
+from tests.browser.conftest import screenshot
+from tests.live_server import free_port, start_server, stop_server
+from tests.smtp_server import PASSWORD as SMTP_PASSWORD
+from tests.smtp_server import USER as SMTP_USER
+from tests.smtp_server import links_in, smtp_server
+
+from cxlens.auth.model import Role
+from cxlens.auth.service import create_user
+from cxlens.bootstrap import open_store
+from cxlens.config import Settings
+from cxlens.ingest.options import ImportOptions
+from cxlens.ingest.service import import_table
+from cxlens.surveys.service import create_survey, template_document
+
+PASSWORD = "a long analyst password"
+ANALYST = "analyst@example.com"
+
+
+def prepare(db: Path) -> None:
+    store = open_store(Settings(db=db))
+    try:
+        customers = pa.table({"user_id": ["u-ana"], "email": ["ana@example.com"], "name": ["Ana Lima"]})
+        assert import_table(store, "customers", customers, options=ImportOptions()).imported == 1
+        with store.unit_of_work() as uow:
+            create_user(uow, email=ANALYST, name="Ada Analyst", role=Role.analyst, password=PASSWORD)
+            create_survey(uow, name="nps-q4", document=template_document("nps"))
+    finally:
+        store.close()
+
+
+def sign_in(page: Page, base: str, target: str) -> None:
+    page.goto(base + target)
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Email").fill(ANALYST)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(base + target)
+
+
+def test_an_emailed_nps_survey_is_answered_on_a_phone_and_lands_on_timeline_and_metrics(
+    page: Page, mobile_page: Page, tmp_path: Path
+) -> None:
+    db = tmp_path / "ws.duckdb"
+    prepare(db)
+    with smtp_server(tmp_path) as smtp:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        assert smtp.cert is not None
+        server = start_server(
+            db,
+            port,
+            env={
+                "CXLENS_PUBLIC_URL": base,
+                "CXLENS_SMTP_HOST": smtp.host,
+                "CXLENS_SMTP_PORT": str(smtp.port),
+                "CXLENS_SMTP_USERNAME": SMTP_USER,
+                "CXLENS_SMTP_PASSWORD": SMTP_PASSWORD,
+                "CXLENS_MAIL_FROM": "Acme Feedback <feedback@acme.test>",
+                "CXLENS_SURVEY_SCHEDULER_SECONDS": "60",  # the send button wakes it: no waiting
+                "SSL_CERT_FILE": str(smtp.cert),
+            },
+        )
+        try:
+            sign_in(page, base, "/surveys/nps-q4/send")
+            page.get_by_label("Customers — ids or emails, one per line").fill("ana@example.com")
+            page.get_by_role("button", name="Send invitations").click()
+            expect(page.locator("#send-result")).to_contain_text("1 invitation planned")
+
+            email = smtp.inbox.wait_for(1)[0]
+            assert email["To"] == "ana@example.com" and email["From"] == "Acme Feedback <feedback@acme.test>"
+            scale = [link for link in links_in(email) if "?" in link]
+            assert len(scale) == 11 and all(link.startswith(base + "/s/cxs_") for link in scale)
+
+            # The customer taps "3" in the email on her phone.
+            mobile_page.goto(scale[3])
+            expect(mobile_page.locator('input[name="nps_score"][value="3"]')).to_be_checked()
+            comment = mobile_page.locator("#survey-form textarea")
+            expect(comment).to_be_visible()  # the detractor's follow-up
+            follow_up = mobile_page.locator("#survey-form legend").nth(1)
+            detractor_question = follow_up.inner_text()
+            mobile_page.locator("label.scale__point", has_text=re.compile(r"^9$")).click()  # she hesitates...
+            expect(follow_up).not_to_have_text(detractor_question)  # a promoter is asked something else
+            mobile_page.locator(
+                "label.scale__point", has_text=re.compile(r"^3$")
+            ).click()  # ...and settles on 3
+            expect(follow_up).to_have_text(detractor_question)
+            comment.fill("The courier was three days late.")
+            screenshot(mobile_page, "survey-email-answer-phone")
+            mobile_page.get_by_role("button", name="Send").click()
+            expect(mobile_page.locator("main")).to_contain_text(re.compile("thank", re.I))
+
+            # The analyst finds it on Ana's timeline, in the NPS, and on the send page.
+            page.goto(base + "/customers/ana@example.com")
+            expect(page.locator("#timeline")).to_contain_text("The courier was three days late.")
+            nps = page.request.get(base + "/api/metrics/nps").json()
+            assert nps["rows"][0]["n"] == 1 and nps["rows"][0]["value"] == -100
+            page.goto(base + "/surveys/nps-q4/send")
+            invitation = page.locator("tbody tr", has_text="ana@example.com")
+            expect(invitation).to_contain_text("sent")
+            expect(invitation.locator("td").last).to_have_text(
+                re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+            )  # answered
+            screenshot(page, "survey-send")
+        finally:
+            stop_server(server)
