@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from cxlens.demo.survey_program import seed_survey_program
 from cxlens.demo.world import generate_world
 from cxlens.errors import Conflict
 from cxlens.ingest.base import ImportReport
@@ -42,6 +43,7 @@ def build_demo(
                 step(entity, done, total)
 
         reports[entity] = import_table(store, entity, table, options=options, progress=progress)
+    seed_survey_program(store)
     with store.unit_of_work() as uow:
         uow.execute("INSERT OR REPLACE INTO workspace_meta VALUES ('kind', 'demo'), ('seed', ?)", [str(seed)])
     return reports
