@@ -4,7 +4,8 @@ trusted through SSL_CERT_FILE as a company CA would be), Chromium for both peopl
 
 The analyst sends an NPS survey from the web app; the customer opens the email's "3" on a phone,
 sees the detractor's follow-up, answers and is thanked; the analyst then finds the answer on the
-customer's timeline, in the NPS figures, and on the survey's list of invitations.
+customer's timeline, the follow-up case the loop opened for it, the NPS figures, the loop's count
+and the survey's list of invitations.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.surveys.loop import add_rule
 from cxlens.surveys.service import create_survey, template_document
 
 PASSWORD = "a long analyst password"
@@ -40,6 +42,7 @@ def prepare(db: Path) -> None:
         with store.unit_of_work() as uow:
             create_user(uow, email=ANALYST, name="Ada Analyst", role=Role.analyst, password=PASSWORD)
             create_survey(uow, name="nps-q4", document=template_document("nps"))
+            add_rule(uow, name="detractors", metric="nps", team="customer-success")
     finally:
         store.close()
 
@@ -72,7 +75,7 @@ def test_an_emailed_nps_survey_is_answered_on_a_phone_and_lands_on_timeline_and_
                 "CXLENS_SMTP_USERNAME": SMTP_USER,
                 "CXLENS_SMTP_PASSWORD": SMTP_PASSWORD,
                 "CXLENS_MAIL_FROM": "Acme Feedback <feedback@acme.test>",
-                "CXLENS_SURVEY_SCHEDULER_SECONDS": "60",  # the send button wakes it: no waiting
+                "CXLENS_SURVEY_SCHEDULER_SECONDS": "1",  # follow-up cases open within a second
                 "SSL_CERT_FILE": str(smtp.cert),
             },
         )
@@ -108,6 +111,17 @@ def test_an_emailed_nps_survey_is_answered_on_a_phone_and_lands_on_timeline_and_
             # The analyst finds it on Ana's timeline, in the NPS, and on the send page.
             page.goto(base + "/customers/ana@example.com")
             expect(page.locator("#timeline")).to_contain_text("The courier was three days late.")
+            # The survey pass turns the detractor into a follow-up case for customer-success, which
+            # shows on her timeline (the page is server-rendered: reload until the pass has run).
+            for _ in range(60):
+                if "Follow up: NPS 3" in page.locator("#timeline").inner_text():
+                    break
+                page.wait_for_timeout(500)
+                page.reload()
+            expect(page.locator("#timeline")).to_contain_text("Follow up: NPS 3 — nps-q4")
+            page.goto(base + "/surveys/loop")
+            expect(page.locator('[data-step="followed_up"] .tile__value')).to_have_text("1")
+            screenshot(page, "survey-loop")
             nps = page.request.get(base + "/api/metrics/nps").json()
             assert nps["rows"][0]["n"] == 1 and nps["rows"][0]["value"] == -100
             page.goto(base + "/surveys/nps-q4/send")
