@@ -34,23 +34,25 @@ CANDIDATES_DDL = (
     " remind_after_days DOUBLE, exempt BOOLEAN NOT NULL)"  # exempt: not bound by the contact rule
 )
 
+# Every contact of a canonical customer: invitations while planned or sent, and survey links when
+# made (a link sent by hand, shown in the widget, emailed). The contact-frequency rule compares a
+# candidate's send time with these; ``{customers}`` limits them to the customers being judged.
+_CONTACTS = """
+    SELECT i.customer_key, i.send_after AS contacted_at FROM survey_invitations i
+    WHERE i.status IN ('scheduled', 'sent') AND i.customer_key IN ({customers})
+    UNION ALL
+    SELECT m.canonical_key, l.created_at FROM survey_links l JOIN customers m ON m.customer_key = l.customer_key
+    WHERE m.canonical_key IN ({customers})
+"""
+_WITHIN_WINDOW = "abs(epoch(k.contacted_at) - epoch(c.send_after)) < $contact_days * 86400"
+
 # The address of a canonical profile: its preferred email, else the email any of its merged profiles
 # was seen with most recently.
-_ADDRESS = """coalesce(
-    (SELECT p.email FROM customers p WHERE p.customer_key = c.customer_key),
-    (SELECT arg_max(x.value, x.first_seen_at) FROM identities x JOIN customers m USING (customer_key)
-     WHERE m.canonical_key = c.customer_key AND x.kind = 'email'))"""
-
-# Was this customer contacted within the window around the candidate's send time? Invitations count
-# while planned or sent; links count when made (a link sent by hand, shown in the widget, emailed).
-_RECENTLY_CONTACTED = """(
-    EXISTS (SELECT 1 FROM survey_invitations i WHERE i.customer_key = c.customer_key
-            AND i.status IN ('scheduled', 'sent')
-            AND abs(epoch(i.send_after) - epoch(c.send_after)) < ? * 86400)
-    OR EXISTS (SELECT 1 FROM survey_links l JOIN customers m ON m.customer_key = l.customer_key
-               WHERE m.canonical_key = c.customer_key
-               AND abs(epoch(l.created_at) - epoch(c.send_after)) < ? * 86400)
-)"""
+_SEEN_EMAILS = """
+    SELECT m.canonical_key AS customer_key, arg_max(x.value, x.first_seen_at) AS seen_email
+    FROM identities x JOIN customers m USING (customer_key)
+    WHERE x.kind = 'email' AND m.canonical_key IN ({customers}) GROUP BY m.canonical_key
+"""
 
 
 @dataclass(frozen=True)
@@ -65,36 +67,46 @@ def prepare_candidates(s: Session) -> None:
 
 
 def admit_candidates(uow: UnitOfWork, *, contact_days: float, now: datetime) -> Admitted:
-    """Turn the candidates into invitations (scheduled or suppressed, with the reason)."""
+    """Turn the candidates into invitations (scheduled or suppressed, with the reason). Joins, not
+    correlated subqueries: a day of a busy shop's deliveries is judged in one hash-join pass."""
     before = _count_by_status(uow)
+    judged_customers = "SELECT customer_key FROM fresh"
     uow.execute(
         f"""
         INSERT INTO survey_invitations (invitation_key, survey_key, customer_key, channel, touchpoint, trigger_key,
             subject, address, status, reason, send_after, remind_after_days, link_key, attempts, sent_at,
             reminded_at, created_at)
         WITH fresh AS (
-            SELECT c.* FROM {CANDIDATES} c
+            SELECT c.*, row_number() OVER () AS candidate FROM {CANDIDATES} c
             WHERE NOT EXISTS (SELECT 1 FROM survey_invitations i
                               WHERE i.customer_key = c.customer_key AND i.subject = c.subject
                               AND i.trigger_key IS NOT DISTINCT FROM c.trigger_key)
             QUALIFY row_number() OVER (PARTITION BY c.customer_key, c.trigger_key, c.subject ORDER BY c.send_after) = 1
         ),
+        contacts AS ({_CONTACTS.format(customers=judged_customers)}),
+        near AS (
+            SELECT DISTINCT c.candidate FROM fresh c JOIN contacts k USING (customer_key) WHERE {_WITHIN_WINDOW}
+        ),
+        seen AS ({_SEEN_EMAILS.format(customers=judged_customers)}),
         judged AS (
-            SELECT c.*, {_ADDRESS} AS address,
-                   NOT c.exempt AND ? > 0 AND (
+            SELECT c.*, coalesce(p.email, seen.seen_email) AS address,
+                   NOT c.exempt AND $contact_days > 0 AND (
                        row_number() OVER (PARTITION BY c.customer_key, c.exempt ORDER BY c.send_after, c.subject) > 1
-                       OR {_RECENTLY_CONTACTED}) AS crowded
+                       OR near.candidate IS NOT NULL) AS crowded
             FROM fresh c
+            LEFT JOIN customers p ON p.customer_key = c.customer_key
+            LEFT JOIN seen ON seen.customer_key = c.customer_key
+            LEFT JOIN near ON near.candidate = c.candidate
         )
         SELECT (SELECT coalesce(max(invitation_key), 0) FROM survey_invitations)
                    + row_number() OVER (ORDER BY send_after, customer_key, subject),
                survey_key, customer_key, channel, touchpoint, trigger_key, subject, address,
                CASE WHEN address IS NULL OR crowded THEN 'suppressed' ELSE 'scheduled' END,
                CASE WHEN address IS NULL THEN 'no_address' WHEN crowded THEN 'contact_frequency' END,
-               send_after, remind_after_days, NULL, 0, NULL, NULL, ?
+               send_after, remind_after_days, NULL, 0, NULL, NULL, $now
         FROM judged
         """,
-        [contact_days, contact_days, contact_days, now],
+        {"contact_days": contact_days, "now": now},
     )
     after = _count_by_status(uow)
     return Admitted(
@@ -110,9 +122,10 @@ def recently_contacted(s: Session, *, customer_key: int, at: datetime, contact_d
         return False
     return bool(
         s.fetch_value(
-            "WITH c AS (SELECT CAST(? AS BIGINT) AS customer_key, CAST(? AS TIMESTAMPTZ) AS send_after) "
-            f"SELECT {_RECENTLY_CONTACTED} FROM c",
-            [customer_key, at, contact_days, contact_days],
+            "WITH c AS (SELECT CAST($customer AS BIGINT) AS customer_key, CAST($at AS TIMESTAMPTZ) AS send_after), "
+            f"contacts AS ({_CONTACTS.format(customers='$customer')}) "
+            f"SELECT EXISTS (SELECT 1 FROM c JOIN contacts k USING (customer_key) WHERE {_WITHIN_WINDOW})",
+            {"customer": customer_key, "at": at, "contact_days": contact_days},
         )
     )
 
