@@ -110,7 +110,9 @@ def plan_with_pandas(data: dict[str, pd.DataFrame]) -> tuple[int, int]:
     ordered = kept.sort_values(["customer_key", "send_after", "interaction_key"])
     first = ~ordered["customer_key"].duplicated()
     last_contact = data["contacts"].groupby("customer_key")["send_after"].max().rename("last_contact")
-    judged = ordered.join(last_contact, on="customer_key").merge(data["addresses"], on="customer_key", how="left")
+    judged = ordered.join(last_contact, on="customer_key").merge(
+        data["addresses"], on="customer_key", how="left"
+    )
     window = pd.Timedelta(days=CONTACT_DAYS)
     recent = (judged["send_after"] - judged["last_contact"]).abs() < window
     crowded = ~first.to_numpy() | recent.fillna(False).to_numpy()
