@@ -188,10 +188,15 @@ def _fetch(s: Session, conditions: list[str], params: list[Any], limit: int) -> 
 
 
 def survey_counts(s: Session) -> list[dict[str, Any]]:
-    """Every survey with its number of answers and the time of the last one, by name."""
+    """Every survey with its number of answers, the time of the last one, and its emailed invitations
+    sent and answered (the ``response_rate`` metric's components), by name."""
     return s.fetch_all(
         "SELECT v.survey_id, v.name, v.title, v.metric, v.created_at, v.updated_at, v.archived_at, "
-        "coalesce(n.responses, 0) AS responses, n.last_answer_at "
+        "coalesce(n.responses, 0) AS responses, n.last_answer_at, "
+        "coalesce(i.sent, 0) AS invitations_sent, coalesce(i.answered, 0) AS invitations_answered "
         "FROM surveys v LEFT JOIN (SELECT survey, count(*) AS responses, max(answered_at) AS last_answer_at "
-        "FROM responses WHERE survey IS NOT NULL GROUP BY survey) n ON n.survey = v.name ORDER BY v.name"
+        "FROM responses WHERE survey IS NOT NULL GROUP BY survey) n ON n.survey = v.name "
+        "LEFT JOIN (SELECT x.survey_key, count(*) AS sent, count(l.answered_at) AS answered "
+        "FROM survey_invitations x LEFT JOIN survey_links l USING (link_key) WHERE x.status = 'sent' "
+        "GROUP BY x.survey_key) i ON i.survey_key = v.survey_key ORDER BY v.name"
     )
