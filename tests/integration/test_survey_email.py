@@ -245,3 +245,15 @@ def test_a_reminder_goes_once_to_those_who_did_not_answer_and_opens_the_same_ans
     client.get(urlsplit(old).path + "?nps_score=4", headers={"accept": "text/html"})
     page = client.get(urlsplit(new).path, headers={"accept": "text/html"})
     assert 'value="4" checked' in page.text  # both tokens open the same answers
+
+
+def test_a_title_with_a_line_break_cannot_inject_a_header(workspace: DuckDBStore, smtp: SmtpServer) -> None:
+    with workspace.unit_of_work() as uow:
+        document = template_document("csat")
+        document["title"] = "Thanks!\r\nBcc: everyone@example.com"
+        create_survey(uow, name="csat-x", document=document)
+        key = int(uow.fetch_value("SELECT survey_key FROM surveys WHERE name = 'csat-x'"))
+        invite_customers(uow, survey_key=key, refs=["ben@example.com"], contact_days=30, now=datetime.now(UTC))
+    assert run_pass(workspace, config_for(smtp))["sent"] == 1
+    message = smtp.inbox.wait_for(1)[0]
+    assert message["Subject"] == "Thanks! Bcc: everyone@example.com" and message["Bcc"] is None

@@ -80,7 +80,8 @@ def compose(invitation: Invitation, *, sender: str, locale: str | None = None) -
     }
     message = EmailMessage()
     subject_words = WORDS.get(lang, WORDS["en"])["subject_reminder"]
-    message["Subject"] = subject_words.format(title=title) if invitation.reminder else title
+    subject = subject_words.format(title=title) if invitation.reminder else title
+    message["Subject"] = " ".join(subject.split())  # a header is one line: no newline from a title
     message["From"] = sender
     message["To"] = invitation.to
     message["Date"] = formatdate(localtime=False)

@@ -18,6 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 
 from cxlens.core.credentials import hash_secret
@@ -117,10 +118,10 @@ def _send_invitation(
                 [now, link_key_of(uow, token), row["invitation_key"]],
             )
             mailer.send(
-                compose(
+                _message(
                     Invitation(survey, row["address"], _url(config, token), math.ceil(config.link_days)),
-                    sender=config.sender,
-                    locale=row["locale"],
+                    config,
+                    row["locale"],
                 )
             )
     except MailFailed as error:
@@ -165,10 +166,10 @@ def _send_reminder(
                 [now, row["invitation_key"]],
             )
             mailer.send(
-                compose(
+                _message(
                     Invitation(survey, row["address"], _url(config, token), days_left, reminder=True),
-                    sender=config.sender,
-                    locale=row["locale"],
+                    config,
+                    row["locale"],
                 )
             )
     except MailFailed as error:
@@ -182,6 +183,15 @@ def _send_reminder(
         return error.permanent
     report.reminded += 1
     return True
+
+
+def _message(invitation: Invitation, config: SendConfig, locale: str | None) -> EmailMessage:
+    """The email, or a permanent failure when it cannot be written (an address with a line break
+    in it): that invitation fails alone instead of stopping every pass."""
+    try:
+        return compose(invitation, sender=config.sender, locale=locale)
+    except ValueError as error:
+        raise MailFailed(f"The email cannot be written: {error}", permanent=True) from error
 
 
 def _url(config: SendConfig, token: str) -> str:
