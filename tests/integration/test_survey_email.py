@@ -253,7 +253,9 @@ def test_a_title_with_a_line_break_cannot_inject_a_header(workspace: DuckDBStore
         document["title"] = "Thanks!\r\nBcc: everyone@example.com"
         create_survey(uow, name="csat-x", document=document)
         key = int(uow.fetch_value("SELECT survey_key FROM surveys WHERE name = 'csat-x'"))
-        invite_customers(uow, survey_key=key, refs=["ben@example.com"], contact_days=30, now=datetime.now(UTC))
+        invite_customers(
+            uow, survey_key=key, refs=["ben@example.com"], contact_days=30, now=datetime.now(UTC)
+        )
     assert run_pass(workspace, config_for(smtp))["sent"] == 1
     message = smtp.inbox.wait_for(1)[0]
     assert message["Subject"] == "Thanks! Bcc: everyone@example.com" and message["Bcc"] is None
