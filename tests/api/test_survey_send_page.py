@@ -4,6 +4,7 @@ from the page, and customer text rendered inert."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -111,3 +112,26 @@ def test_a_trigger_is_added_from_the_page(app_store: DuckDBStore, tmp_path: Path
     with app_store.session() as s:
         assert [(t["name"], t["sample_rate"]) for t in list_triggers(s)] == [("nps-90", 0.5)]
     assert "nps-90" in client.get("/surveys/nps-q/send").text
+
+
+def test_widgets_are_made_and_revoked_from_the_page_and_the_public_link_is_shown(
+    app_store: DuckDBStore, tmp_path: Path
+) -> None:
+    client = client_for(app_store, tmp_path, Role.analyst)
+    refused = client.post("/surveys/nps-q/widgets", data={"origins": "https://shop.example.com/path"})
+    assert refused.status_code == 200 and "message error" in refused.text
+    made = client.post(
+        "/surveys/nps-q/widgets", data={"origins": "https://shop.example.com\nhttp://localhost:3000"}
+    )
+    key = re.search(r"data-key=&#34;(cxw_[\w-]+)&#34;", made.text) or re.search(
+        r'data-key="(cxw_[\w-]+)"', made.text
+    )
+    assert key is not None, made.text
+    assert "&lt;script src=" in made.text  # the tag is shown as text to copy, never run
+    page = client.get("/surveys/nps-q/send").text
+    assert key.group(1) in page and "https://shop.example.com, http://localhost:3000" in page
+    assert re.search(r'href="http://127\.0\.0\.1:8000/p/srv_[0-9a-f]+"', page)  # the public link
+    revoked = client.post(f"/surveys/nps-q/widgets/{key.group(1)}/revoke")
+    assert "revoked" in revoked.text and key.group(1) not in client.get("/surveys/nps-q/send").text
+    agent = client_for(app_store, tmp_path, Role.agent)
+    assert agent.post("/surveys/nps-q/widgets", data={"origins": "https://a.example"}).status_code == 403

@@ -3,7 +3,6 @@ and a survey's public link (docs/surveys.md)."""
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +16,10 @@ from cxlens.surveys.widgets import (
     list_widgets,
     public_link_url,
     revoke_widget,
+    script_tag,
 )
 
 widgets = typer.Typer(help="Web widgets: one <script> tag shows a survey in a small panel on your site.")
-
-
-def script_tag(public_url: str, key: str) -> str:
-    """The tag to paste into the site's pages (data-user-id for signed-in visitors is optional)."""
-    return f'<script src="{escape(public_url)}/static/widget.js" data-key="{escape(key)}" async></script>'
 
 
 def _shown(widget: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 
 from cxlens.config import Settings
@@ -254,6 +255,11 @@ def answer_url(
     query = [f"lang={locale[:2].lower()}"] if locale and locale[:2].isalpha() else []
     query += ["embed=1"] if embed else []
     return f"{settings.public_url}/s/{token}" + ("?" + "&".join(query) if query else "")
+
+
+def script_tag(public_url: str, key: str) -> str:
+    """The tag to paste into the site's pages (data-user-id for signed-in visitors is optional)."""
+    return f'<script src="{escape(public_url)}/static/widget.js" data-key="{escape(key)}" async></script>'
 
 
 def public_survey(s: Session, survey_id: str) -> dict[str, Any]:

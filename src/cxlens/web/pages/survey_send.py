@@ -1,6 +1,7 @@
-"""``/surveys/{name}/send``: invite customers by email, see what became of each invitation, and set
-up triggers that ask by themselves. Sending itself is the survey scheduler's work (it is woken so
-the emails leave within seconds); the page only plans, under the contact-frequency rule."""
+"""``/surveys/{name}/send``: every way to ask with one survey — invite customers by email (and see
+what became of each invitation), triggers that ask by themselves, web widgets for the brand's site,
+and the survey's public link. Sending itself is the survey scheduler's work (it is woken so the
+emails leave within seconds); the page only plans, under the contact-frequency rule."""
 
 from __future__ import annotations
 
@@ -18,6 +19,14 @@ from cxlens.surveys.links import sendable_survey
 from cxlens.surveys.queries import survey_record
 from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
 from cxlens.surveys.triggers import KINDS, add_trigger, list_triggers
+from cxlens.surveys.widgets import (
+    WidgetSettings,
+    create_widget,
+    list_widgets,
+    public_link_url,
+    revoke_widget,
+    script_tag,
+)
 from cxlens.web.deps import read_session
 from cxlens.web.pages.render import render
 from cxlens.web.security import require
@@ -37,7 +46,20 @@ def _contact_days(request: Request) -> float:
     return scheduler.config.contact_days if scheduler is not None else SchedulerConfig.contact_days
 
 
-def _context(s: Session, name: str) -> dict[str, Any]:
+def _widget_settings(request: Request) -> WidgetSettings:
+    settings: WidgetSettings = request.app.state.widget_settings
+    return settings
+
+
+def _widgets(s: Session, survey: str, public_url: str) -> list[dict[str, Any]]:
+    return [
+        {**w, "script": script_tag(public_url, w["key"])}
+        for w in list_widgets(s)
+        if w["survey"] == survey and w["revoked_at"] is None
+    ]
+
+
+def _context(s: Session, name: str, widget_settings: WidgetSettings) -> dict[str, Any]:
     survey = survey_record(s, name)
     triggers = [t for t in list_triggers(s) if t["survey"] == survey["name"]]
     segments = [
@@ -52,12 +74,15 @@ def _context(s: Session, name: str) -> dict[str, Any]:
         "triggers": triggers,
         "segments": segments,
         "kinds": KINDS,
+        "widgets": _widgets(s, survey["name"], widget_settings.public_url),
+        "public_link": None if survey["archived_at"] else public_link_url(s, survey["name"], widget_settings),
     }
 
 
 @router.get("/surveys/{name}/send")
 def send_page(request: Request, s: Reader, name: str) -> Response:
-    return render(request, "survey_send.html", **_context(s, name), contact_days=_contact_days(request))
+    context = _context(s, name, _widget_settings(request))
+    return render(request, "survey_send.html", **context, contact_days=_contact_days(request))
 
 
 def _number(form: Any, field: str) -> float | None:
@@ -130,3 +155,33 @@ async def new_trigger(request: Request, name: str) -> Response:
     except InvalidInput as error:
         return render(request, "survey_trigger_result.html", error=error.message)
     return render(request, "survey_trigger_result.html", trigger=trigger)
+
+
+@router.post("/surveys/{name}/widgets")
+async def new_widget(request: Request, name: str) -> Response:
+    form = await request.form()
+    origins = [o.strip() for o in str(form.get("origins") or "").replace(",", "\n").splitlines() if o.strip()]
+    settings = _widget_settings(request)
+    try:
+        with request.app.state.store.unit_of_work() as uow:
+            widget = create_widget(
+                uow,
+                survey=name,
+                origins=origins,
+                touchpoint=str(form.get("widget_touchpoint") or "").strip() or None,
+            )
+    except InvalidInput as error:
+        return render(request, "survey_widget_result.html", error=error.message)
+    return render(
+        request,
+        "survey_widget_result.html",
+        widget=widget,
+        script=script_tag(settings.public_url, widget["key"]),
+    )
+
+
+@router.post("/surveys/{name}/widgets/{key}/revoke")
+def revoke(request: Request, name: str, key: str) -> Response:
+    with request.app.state.store.unit_of_work() as uow:
+        widget = revoke_widget(uow, key)
+    return render(request, "survey_widget_result.html", revoked=widget)
