@@ -1,12 +1,16 @@
-"""Request-scoped dependencies: a read session on the app's store."""
+"""Request-scoped dependencies: a read session on the app's store, and the principals survey pages
+require (one definition each, used by every route that needs them)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from cxlens.auth.model import Permission, Principal
 from cxlens.storage.store import Session, Store
+from cxlens.web.security import require
 
 
 def get_store(request: Request) -> Store:
@@ -17,3 +21,8 @@ def get_store(request: Request) -> Store:
 def read_session(request: Request) -> Iterator[Session]:
     with get_store(request).session() as session:
         yield session
+
+
+Reader = Annotated[Session, Depends(read_session)]
+ResponsesViewer = Annotated[Principal, Depends(require(Permission.view_responses))]
+SurveyManager = Annotated[Principal, Depends(require(Permission.manage_surveys))]

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from cxlens.customers.queries import access_customer, search_customers
 from cxlens.interactions.queries import get_timeline
-from cxlens.storage.store import Session
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])
-Reader = Annotated[Session, Depends(read_session)]
 
 
 @router.get("")

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from cxlens.metrics.library import describe_metrics
 from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
 from cxlens.metrics.spec import MetricQuery, make_query, parse_filters
-from cxlens.storage.store import Session
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])
-Reader = Annotated[Session, Depends(read_session)]
 
 
 @router.get("")

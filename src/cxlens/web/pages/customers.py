@@ -11,13 +11,11 @@ from cxlens.auth.model import Permission
 from cxlens.customers.queries import access_customer, search_customers
 from cxlens.errors import InvalidInput
 from cxlens.interactions.queries import get_timeline
-from cxlens.storage.store import Session
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import require
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.view_customers))])
-Reader = Annotated[Session, Depends(read_session)]
 PAGE = 25
 
 

@@ -18,12 +18,11 @@ from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import GRAINS, make_query, parse_filters
 from cxlens.storage.store import Session
 from cxlens.web.charts import metric_chart
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import require
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.view_metrics))])
-Reader = Annotated[Session, Depends(read_session)]
 Many = Annotated[list[str], Query()]
 
 

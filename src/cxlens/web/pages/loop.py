@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission, Principal
+from cxlens.auth.model import Permission
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.ingest.base import PRIORITIES
 from cxlens.storage.store import Session
@@ -28,14 +28,11 @@ from cxlens.surveys.loop import (
 )
 from cxlens.surveys.loop_queries import period_bound
 from cxlens.surveys.queries import list_surveys
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
-from cxlens.web.security import principal_of, require
+from cxlens.web.security import principal_of
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(require(Permission.view_responses))]
-Manager = Annotated[Principal, Depends(require(Permission.manage_surveys))]
-Reader = Annotated[Session, Depends(read_session)]
 RECENT = 25
 Field = Annotated[str, Form(max_length=200)]
 
@@ -51,7 +48,7 @@ STEPS = (
 
 
 @router.get("/surveys/loop")
-def loop_page(request: Request, _: Viewer, s: Reader, since: str = "", until: str = "") -> Response:
+def loop_page(request: Request, _: ResponsesViewer, s: Reader, since: str = "", until: str = "") -> Response:
     try:
         start, end = period_bound(since, "since"), period_bound(until, "until")
         error = None
@@ -66,7 +63,7 @@ def loop_page(request: Request, _: Viewer, s: Reader, since: str = "", until: st
 @router.post("/surveys/loop/rules")
 def add_rule_form(
     request: Request,
-    _: Manager,
+    _: SurveyManager,
     name: Field,
     metric: Field,
     team: Field,
@@ -96,7 +93,7 @@ def add_rule_form(
 
 
 @router.post("/surveys/loop/rules/{name}/disable")
-def disable_rule_form(request: Request, _: Manager, name: str) -> Response:
+def disable_rule_form(request: Request, _: SurveyManager, name: str) -> Response:
     try:
         with request.app.state.store.unit_of_work() as uow:
             disable_rule(uow, name)

@@ -7,22 +7,18 @@ metric delays only its own tile). Each fragment is one or two metric queries.
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cxlens.auth.model import Permission
 from cxlens.errors import NotFound
-from cxlens.storage.store import Session
 from cxlens.web.charts import sparkline
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 from cxlens.web.overview import TILES, WINDOWS, consistency_view, tile_view, window
 from cxlens.web.pages.render import render
 from cxlens.web.security import require
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.view_overview))])
-Reader = Annotated[Session, Depends(read_session)]
 _BY_KEY = {tile.key: tile for tile in TILES}
 
 

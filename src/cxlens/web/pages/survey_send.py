@@ -6,7 +6,7 @@ emails leave within seconds); the page only plans, under the contact-frequency r
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -27,12 +27,11 @@ from cxlens.surveys.widgets import (
     revoke_widget,
     script_tag,
 )
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader
 from cxlens.web.pages.render import render
 from cxlens.web.security import require
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permission.manage_surveys))])
-Reader = Annotated[Session, Depends(read_session)]
 MAX_RECIPIENTS = 1000  # by hand; larger audiences go by segment
 
 

@@ -15,11 +15,10 @@ from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from cxlens.auth.model import Permission, Principal
 from cxlens.errors import Conflict, InvalidInput, PayloadTooLarge
 from cxlens.storage.store import Session
 from cxlens.surveys.editor import (
@@ -44,14 +43,10 @@ from cxlens.surveys.responses import (
 )
 from cxlens.surveys.service import create_survey, template_document, update_survey
 from cxlens.surveys.templates import TEMPLATES
-from cxlens.web.deps import read_session
+from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
-from cxlens.web.security import require
 
 router = APIRouter(include_in_schema=False)
-Viewer = Annotated[Principal, Depends(require(Permission.view_responses))]
-Manager = Annotated[Principal, Depends(require(Permission.manage_surveys))]
-Reader = Annotated[Session, Depends(read_session)]
 ANSWER = "answer:"  # the preview's answer fields; editor fields never start with it
 PAGE = 50
 MAX_FORM_FIELDS = 10_000  # 200 questions x their fields x a few languages
@@ -78,14 +73,14 @@ def _problem_status(request: Request) -> int:
 
 
 @router.get("/surveys")
-def surveys(request: Request, _: Viewer, s: Reader) -> Response:
+def surveys(request: Request, _: ResponsesViewer, s: Reader) -> Response:
     return render(request, "survey_admin_list.html", surveys=survey_counts(s), templates=list(TEMPLATES))
 
 
 @router.post("/surveys")
 def new_survey(
     request: Request,
-    _: Manager,
+    _: SurveyManager,
     name: Annotated[str, Form(max_length=100)],
     template: Annotated[str, Form(max_length=20)] = "nps",
 ) -> Response:
@@ -104,7 +99,7 @@ def new_survey(
 
 
 @router.get("/surveys/latest")
-def latest(request: Request, _: Viewer, s: Reader) -> Response:
+def latest(request: Request, _: ResponsesViewer, s: Reader) -> Response:
     """The overview's live feed (a fragment that polls itself)."""
     return render(request, "survey_latest.html", rows=latest_responses(s, limit=10))
 
@@ -142,14 +137,14 @@ async def _posted(request: Request, record: dict[str, Any]) -> tuple[EditorForm,
 
 
 @router.get("/surveys/{name}/edit")
-def edit(request: Request, _: Manager, s: Reader, name: str) -> Response:
+def edit(request: Request, _: SurveyManager, s: Reader, name: str) -> Response:
     record = survey_record(s, name)
     form = replace(form_from_document(record["definition"]), name=record["name"])
     return render(request, "survey_admin_edit.html", **_editor_context(record, form, {}, None))
 
 
 @router.post("/surveys/{name}/preview")
-async def edit_preview(request: Request, _: Manager, name: str) -> Response:
+async def edit_preview(request: Request, _: SurveyManager, name: str) -> Response:
     record = _record(request, name)
     form, answers, locale = await _posted(request, record)
     return render(
@@ -158,7 +153,7 @@ async def edit_preview(request: Request, _: Manager, name: str) -> Response:
 
 
 @router.post("/surveys/{name}/editor")
-async def edit_fields(request: Request, _: Manager, name: str, action: str = "refresh") -> Response:
+async def edit_fields(request: Request, _: SurveyManager, name: str, action: str = "refresh") -> Response:
     """The whole editor again: after adding or removing a question or condition, or a change of
     type or languages (which changes which fields there are)."""
     record = _record(request, name)
@@ -168,7 +163,7 @@ async def edit_fields(request: Request, _: Manager, name: str, action: str = "re
 
 
 @router.post("/surveys/{name}/edit")
-async def save(request: Request, _: Manager, name: str) -> Response:
+async def save(request: Request, _: SurveyManager, name: str) -> Response:
     record = _record(request, name)
     form, answers, locale = await _posted(request, record)
     context = _editor_context(record, form, answers, locale)
@@ -183,7 +178,7 @@ async def save(request: Request, _: Manager, name: str) -> Response:
 
 
 @router.post("/surveys/{name}/import")
-async def import_json(request: Request, _: Manager, name: str) -> Response:
+async def import_json(request: Request, _: SurveyManager, name: str) -> Response:
     record = _record(request, name)
     try:
         document = await _uploaded_document(request)
@@ -219,7 +214,7 @@ async def _uploaded_document(request: Request) -> Any:
 
 
 @router.get("/surveys/{name}/export.json")
-def export_json(_: Manager, s: Reader, name: str) -> Response:
+def export_json(_: SurveyManager, s: Reader, name: str) -> Response:
     record = survey_record(s, name)
     return Response(
         json.dumps(record["definition"], ensure_ascii=False, indent=2) + "\n",
@@ -267,20 +262,22 @@ def _answers_context(
 
 
 @router.get("/surveys/{name}/responses")
-def answers(request: Request, _: Viewer, s: Reader, name: str, cursor: str | None = None) -> Response:
+def answers(
+    request: Request, _: ResponsesViewer, s: Reader, name: str, cursor: str | None = None
+) -> Response:
     record = survey_record(s, name)
     return render(request, "survey_admin_responses.html", **_answers_context(request, s, record, cursor))
 
 
 @router.get("/surveys/{name}/responses/rows")
-def answer_rows(request: Request, _: Viewer, s: Reader, name: str) -> Response:
+def answer_rows(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
     """The first page's rows again (the table polls this, so new answers appear as they arrive)."""
     record = survey_record(s, name)
     return render(request, "survey_admin_response_rows.html", **_answers_context(request, s, record, None))
 
 
 @router.get("/surveys/{name}/responses.csv")
-def answers_csv(request: Request, _: Viewer, s: Reader, name: str) -> Response:
+def answers_csv(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
     record = survey_record(s, name)
     rows = export_responses(s, parse_filter(request.query_params, survey=record["name"]))
     out = io.StringIO()
