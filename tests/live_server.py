@@ -18,6 +18,21 @@ import httpx
 CXLENS = [sys.executable, "-m", "cxlens"]
 
 
+def run_cxlens(
+    *args: str, db: Path, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """``cxlens ARGS --db DB`` as a user runs it: a real process, its output captured, never raising."""
+    return subprocess.run(
+        [*CXLENS, *args, "--db", str(db)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

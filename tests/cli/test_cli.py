@@ -14,7 +14,7 @@ import httpx
 import pytest
 from tests.auth_helpers import api_token_for, bearer
 from tests.factories import interaction, write_csv
-from tests.live_server import CXLENS, running_server
+from tests.live_server import CXLENS, run_cxlens, running_server
 
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
@@ -24,14 +24,7 @@ from cxlens.storage.migrations import available_migrations
 
 
 def run(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CXLENS, *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    return run_cxlens(*args, db=db, env=env)
 
 
 def test_init_import_show_search(tmp_path: Path) -> None:

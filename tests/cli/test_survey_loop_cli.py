@@ -4,24 +4,16 @@ status with the funnel and the follow-up, disabling, and one-line errors."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tests.factories import write_csv
-from tests.live_server import CXLENS
+from tests.live_server import CXLENS, run_cxlens
 
 
 def run(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CXLENS, "surveys", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "CXLENS_SURVEY_CONTACT_DAYS": "30"},
-        check=False,
-    )
+    return run_cxlens("surveys", *args, db=db, env={"CXLENS_SURVEY_CONTACT_DAYS": "30"})
 
 
 def imported(path: Path, db: Path) -> None:

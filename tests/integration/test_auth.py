@@ -4,7 +4,6 @@ the ``cxlens users`` / ``cxlens tokens`` commands run as real processes."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from tests.live_server import CXLENS
+from tests.live_server import run_cxlens
 
 from cxlens.auth.model import Principal, Role
 from cxlens.auth.passwords import needs_rehash, verify_password
@@ -368,15 +367,7 @@ def _occurrences(store: DuckDBStore, text: str) -> list[str]:
 
 
 def cxlens(*args: str, db: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CXLENS, *args, "--db", str(db)],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ},
-        check=False,
-    )
+    return run_cxlens(*args, db=db, stdin=stdin, timeout=120)
 
 
 def test_users_commands(db_path: Path) -> None:

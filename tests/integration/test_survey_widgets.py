@@ -5,14 +5,13 @@ visitor's identity (an existing customer's timeline, or a new anonymous profile)
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.live_server import CXLENS
+from tests.live_server import run_cxlens
 
 from cxlens.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cxlens.ingest.options import ImportOptions
@@ -247,13 +246,8 @@ def test_the_public_link_makes_an_anonymous_link_per_start(shop: DuckDBStore) ->
 
 
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CXLENS, "surveys", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "CXLENS_PUBLIC_URL": "https://cx.example.com/"},
-        check=False,
+    return run_cxlens(
+        "surveys", *args, db=db, env={"CXLENS_PUBLIC_URL": "https://cx.example.com/"}, timeout=120
     )
 
 

@@ -4,12 +4,11 @@ exported (and imported back unchanged), updated, archived; bad documents list ev
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from tests.live_server import CXLENS
+from tests.live_server import run_cxlens
 
 from cxlens.errors import Conflict, InvalidInput
 from cxlens.storage.duckdb_store import DuckDBStore
@@ -18,14 +17,7 @@ from cxlens.surveys.service import archive_survey, create_survey, template_docum
 
 
 def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CXLENS, "surveys", *args, "--db", str(db)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=dict(os.environ),
-    )
+    return run_cxlens("surveys", *args, db=db)
 
 
 @pytest.mark.parametrize("template", ["nps", "csat", "ces"])

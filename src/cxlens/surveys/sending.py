@@ -51,21 +51,21 @@ class SendReport:
     errors: list[str] = field(default_factory=list)
 
 
-_DUE = """
-SELECT i.invitation_key, i.survey_key, i.customer_key, i.touchpoint, i.address, i.attempts, v.definition,
-       (SELECT json_extract_string(c.attributes, '$.locale') FROM customers c
-        WHERE c.customer_key = i.customer_key) AS locale
-FROM survey_invitations i JOIN surveys v USING (survey_key)
+# The customer's language, when their profile names one (the email uses it if the survey has it).
+_LOCALE = "json_extract_string(c.attributes, '$.locale') AS locale"
+
+_DUE = f"""
+SELECT i.invitation_key, i.survey_key, i.customer_key, i.touchpoint, i.address, i.attempts, v.definition, {_LOCALE}
+FROM survey_invitations i JOIN surveys v USING (survey_key) JOIN customers c ON c.customer_key = i.customer_key
 WHERE i.status = 'scheduled' AND i.send_after <= ? AND i.channel = 'email'
 ORDER BY i.send_after, i.invitation_key
 LIMIT ?
 """
 
-_REMINDERS_DUE = """
-SELECT i.invitation_key, i.address, l.link_key, l.expires_at, v.definition,
-       (SELECT json_extract_string(c.attributes, '$.locale') FROM customers c
-        WHERE c.customer_key = i.customer_key) AS locale
+_REMINDERS_DUE = f"""
+SELECT i.invitation_key, i.address, l.link_key, l.expires_at, v.definition, {_LOCALE}
 FROM survey_invitations i JOIN survey_links l USING (link_key) JOIN surveys v ON v.survey_key = i.survey_key
+JOIN customers c ON c.customer_key = i.customer_key
 WHERE i.status = 'sent' AND i.remind_after_days IS NOT NULL AND i.reminded_at IS NULL
   AND i.sent_at + to_seconds(CAST(i.remind_after_days * 86400 AS BIGINT)) <= ?
   AND l.answered_at IS NULL AND l.expires_at > ? AND v.archived_at IS NULL

@@ -27,10 +27,10 @@ from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.storage.store import Session, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
 from cxlens.surveys.links import sendable_survey
+from cxlens.surveys.loop import SOURCE as LOOP_SOURCE  # its follow-up cases are re-surveyed by the loop
 
 KINDS = ("interaction", "case_solved", "every")
 MAX_AGE_DAYS = 7
-LOOP_SOURCE = "cxlens-loop"  # follow-up cases (surveys/loop.py) are re-surveyed by the loop itself
 
 _DELAY = "to_seconds(CAST(t.delay_minutes * 60 AS BIGINT))"
 # Deterministic sampling: a stable hash of (trigger, moment) against the rate, in 1/10,000 steps.
@@ -177,7 +177,7 @@ def trigger_record(s: Session, name: str) -> dict[str, Any]:
     return row
 
 
-def list_triggers(s: Session) -> list[dict[str, Any]]:
+def list_triggers(s: Session, *, survey_key: int | None = None) -> list[dict[str, Any]]:
     """Every trigger with what it has done: invitations sent, held back by the contact rule, answered."""
     return s.fetch_all(
         "SELECT t.name, v.name AS survey, t.kind, coalesce(t.event, CAST(t.every_days AS VARCHAR) || ' days') "
@@ -189,7 +189,9 @@ def list_triggers(s: Session) -> list[dict[str, Any]]:
         "FROM survey_triggers t JOIN surveys v USING (survey_key) "
         "LEFT JOIN survey_invitations i ON i.trigger_key = t.trigger_key "
         "LEFT JOIN survey_links l ON l.link_key = i.link_key "
-        "GROUP BY ALL ORDER BY t.name"
+        "WHERE CAST(? AS BIGINT) IS NULL OR t.survey_key = ? "
+        "GROUP BY ALL ORDER BY t.name",
+        [survey_key, survey_key],
     )
 
 

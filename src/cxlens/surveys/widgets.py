@@ -149,9 +149,15 @@ def widget_record(s: Session, key: str) -> dict[str, Any]:
     return _parsed(row)
 
 
-def list_widgets(s: Session) -> list[dict[str, Any]]:
-    """Every widget with its survey, origins, state and how often it was shown and answered."""
-    return [_parsed(row) for row in s.fetch_all(f"{_WIDGET_SELECT} ORDER BY w.widget_key")]
+def list_widgets(s: Session, *, survey_key: int | None = None, active: bool = False) -> list[dict[str, Any]]:
+    """Every widget (of one survey; only those not revoked when ``active``) with its survey, origins,
+    state and how often it was shown and answered."""
+    rows = s.fetch_all(
+        f"{_WIDGET_SELECT} WHERE (CAST(? AS BIGINT) IS NULL OR w.survey_key = ?) "
+        "AND (NOT ? OR w.revoked_at IS NULL) ORDER BY w.widget_key",
+        [survey_key, survey_key, active],
+    )
+    return [_parsed(row) for row in rows]
 
 
 def revoke_widget(uow: UnitOfWork, key: str) -> dict[str, Any]:

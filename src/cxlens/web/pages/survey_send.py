@@ -17,7 +17,7 @@ from cxlens.storage.store import Session
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import sendable_survey
 from cxlens.surveys.queries import survey_record
-from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
+from cxlens.surveys.scheduler import SurveyScheduler
 from cxlens.surveys.triggers import KINDS, add_trigger, list_triggers
 from cxlens.surveys.widgets import (
     WidgetSettings,
@@ -41,8 +41,7 @@ def _scheduler(request: Request) -> SurveyScheduler | None:
 
 
 def _contact_days(request: Request) -> float:
-    scheduler = _scheduler(request)
-    return scheduler.config.contact_days if scheduler is not None else SchedulerConfig.contact_days
+    return _widget_settings(request).contact_days  # CXLENS_SURVEY_CONTACT_DAYS, as the widget applies it
 
 
 def _widget_settings(request: Request) -> WidgetSettings:
@@ -50,17 +49,16 @@ def _widget_settings(request: Request) -> WidgetSettings:
     return settings
 
 
-def _widgets(s: Session, survey: str, public_url: str) -> list[dict[str, Any]]:
+def _widgets(s: Session, survey_key: int, public_url: str) -> list[dict[str, Any]]:
     return [
         {**w, "script": script_tag(public_url, w["key"])}
-        for w in list_widgets(s)
-        if w["survey"] == survey and w["revoked_at"] is None
+        for w in list_widgets(s, survey_key=survey_key, active=True)
     ]
 
 
 def _context(s: Session, name: str, widget_settings: WidgetSettings) -> dict[str, Any]:
     survey = survey_record(s, name)
-    triggers = [t for t in list_triggers(s) if t["survey"] == survey["name"]]
+    triggers = list_triggers(s, survey_key=survey["survey_key"])
     segments = [
         r["segment"]
         for r in s.fetch_all(
@@ -73,7 +71,7 @@ def _context(s: Session, name: str, widget_settings: WidgetSettings) -> dict[str
         "triggers": triggers,
         "segments": segments,
         "kinds": KINDS,
-        "widgets": _widgets(s, survey["name"], widget_settings.public_url),
+        "widgets": _widgets(s, survey["survey_key"], widget_settings.public_url),
         "public_link": None if survey["archived_at"] else public_link_url(s, survey["name"], widget_settings),
     }
 
