@@ -7,7 +7,8 @@ backslashes, which is what lets ``columns.json_object`` build JSON without escap
 
 from __future__ import annotations
 
-from cxlens.ingest.base import CASE_EVENT_KINDS, CASE_STATUSES, CHANNELS, DIRECTIONS, PRIORITIES, STAGES
+from cxlens.cases import CASE_EVENT_KINDS, CASE_STATUSES, PRIORITIES
+from cxlens.ingest.base import CHANNELS, DIRECTIONS, STAGES
 
 # The canonical value sets, re-exported so the demo reads its words from one module.
 __all__ = ["CASE_EVENT_KINDS", "CASE_STATUSES", "CHANNELS", "DIRECTIONS", "PRIORITIES", "STAGES"]

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from cxlens.cases.model import CASE_EVENT_KINDS, CASE_STATUSES, PRIORITIES, PRIORITY_SYNONYMS, STATUS_SYNONYMS
 from cxlens.customers.model import IDENTITY_FIELDS, is_identity_field
 
-__all__ = ["IDENTITY_FIELDS", "is_identity_field"]
+__all__ = ["CASE_EVENT_KINDS", "CASE_STATUSES", "IDENTITY_FIELDS", "PRIORITIES", "is_identity_field"]
 
 FieldType = Literal["text", "timestamp", "number", "integer", "json", "enum"]
 
@@ -28,11 +29,8 @@ STAGES = (
     "retention",
     "advocacy",
 )
-CASE_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
 METRICS = ("nps", "csat", "ces", "other")
 DIRECTIONS = ("in", "out", "internal")
-CASE_EVENT_KINDS = ("message", "status_change", "assignment", "handoff")
 
 # Words other systems use for the same value (Zendesk "hold", Chatwoot "resolved", ...).
 SYNONYMS: dict[str, dict[str, str]] = {
@@ -57,18 +55,8 @@ SYNONYMS: dict[str, dict[str, str]] = {
         "retail": "store",
         "in-store": "store",
     },
-    "status": {
-        "hold": "on_hold",
-        "on-hold": "on_hold",
-        "on hold": "on_hold",
-        "snoozed": "on_hold",
-        "resolved": "solved",
-        "done": "solved",
-        "reopened": "open",
-        "in progress": "open",
-        "waiting": "pending",
-    },
-    "priority": {"medium": "normal", "normal": "normal", "critical": "urgent", "major": "urgent"},
+    "status": STATUS_SYNONYMS,
+    "priority": PRIORITY_SYNONYMS,
     "direction": {
         "inbound": "in",
         "outbound": "out",

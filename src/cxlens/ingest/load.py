@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from cxlens.customers.identity import resolve_customers
 from cxlens.ingest.candidates import CAND
+from cxlens.ingest.events import InteractionsIngested, ResponsesRecorded
 from cxlens.storage.dialects import quote_ident
-from cxlens.storage.store import Session
+from cxlens.storage.keys import next_key_base
+from cxlens.storage.store import Session, UnitOfWork
 
 CHUNK = "_chunk"
 
@@ -54,15 +56,13 @@ def take_chunk(s: Session, start: int, stop: int, *, keyed_table: str | None = N
     return total - int(s.fetch_value(f"SELECT count(*) FROM {CHUNK}"))
 
 
-def next_key_base(s: Session, table: str, key: str) -> int:
-    """Row keys are ``base + _row``: increasing across chunks and imports, and computed without a
-    window function (cheaper than random ids, and no sequence to keep in sync)."""
-    return int(s.fetch_value(f"SELECT coalesce(max({key}), 0) FROM {quote_ident(table)}"))
+def chunk_source(s: Session) -> str:
+    """The source of the chunk's rows (one import has one source)."""
+    return str(s.fetch_value(f"SELECT min(source) FROM {CHUNK}") or "import")
 
 
 def resolve(s: Session, identities: tuple[str, ...], result: ChunkResult) -> None:
-    source = s.fetch_value(f"SELECT min(source) FROM {CHUNK}") or "import"
-    resolution = resolve_customers(s, rows=CHUNK, identities=identities, source=str(source))
+    resolution = resolve_customers(s, rows=CHUNK, identities=identities, source=chunk_source(s))
     result.customers_created += resolution.customers_created
     result.conflicts += resolution.conflicts
     result.merges += resolution.merges
@@ -80,7 +80,7 @@ def touch_customers(s: Session, time_column: str) -> None:
     )
 
 
-def load_interactions(s: Session, identities: tuple[str, ...]) -> ChunkResult:
+def load_interactions(s: UnitOfWork, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
     resolve(s, identities, result)
     base = next_key_base(s, "interactions", "interaction_key")
@@ -93,10 +93,12 @@ def load_interactions(s: Session, identities: tuple[str, ...]) -> ChunkResult:
         or 0
     )
     touch_customers(s, "occurred_at")
+    if result.imported:
+        s.record(InteractionsIngested(source=chunk_source(s), count=result.imported))
     return result
 
 
-def load_responses(s: Session, identities: tuple[str, ...]) -> ChunkResult:
+def load_responses(s: UnitOfWork, identities: tuple[str, ...]) -> ChunkResult:
     result = ChunkResult()
     resolve(s, identities, result)
     base = next_key_base(s, "responses", "response_key")
@@ -110,4 +112,6 @@ def load_responses(s: Session, identities: tuple[str, ...]) -> ChunkResult:
         or 0
     )
     touch_customers(s, "answered_at")
+    if result.imported:
+        s.record(ResponsesRecorded(source=chunk_source(s), count=result.imported))
     return result

@@ -26,7 +26,7 @@ from cxlens.storage.dialects import quote_ident
 from cxlens.storage.store import Session, Store, UnitOfWork, chunks
 
 Progress = Callable[[int, int], None]  # (rows done, rows total)
-Loader = Callable[[Session, tuple[str, ...]], ChunkResult]
+Loader = Callable[[UnitOfWork, tuple[str, ...]], ChunkResult]
 
 LOADERS: dict[str, Loader] = {
     "customers": load_customers,

@@ -38,6 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cxlens.cases.model import RESOLVED_STATUSES
 from cxlens.errors import ImportFailed
 
 _KEYS = (
@@ -235,7 +236,7 @@ def _case_rollup(events: pa.Table) -> pa.Table:
 def _cases(events: pa.Table, source: str) -> pa.Table:
     rollup = _case_rollup(events)
     status = _case_status(rollup["status_last"])
-    finished = pc.is_in(status, pa.array(["solved", "closed"]))
+    finished = pc.is_in(status, pa.array(RESOLVED_STATUSES))
     size = rollup.num_rows
     return pa.table(
         {

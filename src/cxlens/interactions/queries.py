@@ -10,27 +10,33 @@ from cxlens.core.paging import Page
 from cxlens.customers.queries import decode_cursor, encode_cursor, member_keys
 from cxlens.storage.store import Session
 
+# One timeline: the Customer 360 page and the loop's "recent timeline" of a follow-up read this.
 _ITEMS = """
-SELECT occurred_at, 'int_' || interaction_key AS id, 'interaction' AS type, channel, name AS title,
+SELECT customer_key, occurred_at, 'int_' || interaction_key AS id, 'interaction' AS type, channel, name AS title,
        stage, source, NULL AS metric, NULL AS score, NULL AS text, NULL AS case_id,
        CAST(properties AS VARCHAR) AS detail
 FROM interactions WHERE customer_key IN ({keys})
 UNION ALL
-SELECT answered_at, 'rsp_' || response_key, 'response', channel, coalesce(survey, metric), NULL, source, metric,
-       score, comment, (SELECT case_id FROM cases k WHERE k.case_key = r.case_key), touchpoint
+SELECT customer_key, answered_at, 'rsp_' || response_key, 'response', channel, coalesce(survey, metric), NULL,
+       source, metric, score, comment, (SELECT case_id FROM cases k WHERE k.case_key = r.case_key), touchpoint
 FROM responses r WHERE customer_key IN ({keys})
 UNION ALL
-SELECT created_at, case_id, 'case', channel, subject, NULL, source, NULL, satisfaction,
+SELECT customer_key, created_at, case_id, 'case', channel, subject, NULL, source, NULL, satisfaction,
        NULL, case_id, status || coalesce(' · ' || team, '')
 FROM cases WHERE customer_key IN ({keys})
 UNION ALL
-SELECT e.occurred_at, 'cev_' || e.event_key, 'case_' || e.kind, coalesce(e.channel, k.channel),
+SELECT k.customer_key, e.occurred_at, 'cev_' || e.event_key, 'case_' || e.kind, coalesce(e.channel, k.channel),
        CASE e.kind WHEN 'message' THEN coalesce(e.direction, '') || ' message'
                    WHEN 'handoff' THEN 'handoff ' || coalesce(e.from_value, '?') || ' -> ' || coalesce(e.to_value, '?')
                    ELSE e.kind || ' ' || coalesce(e.from_value || ' -> ', '') || coalesce(e.to_value, '') END,
        NULL, e.source, NULL, NULL, e.body, k.case_id, e.author
 FROM case_events e JOIN cases k USING (case_key) WHERE k.customer_key IN ({keys})
 """
+
+
+def timeline_items_sql(keys: str) -> str:
+    """Every timeline item of the profiles whose keys ``keys`` gives (a list or a subquery)."""
+    return _ITEMS.format(keys=keys)
 
 
 def get_timeline(
@@ -44,7 +50,7 @@ def get_timeline(
         where = "WHERE (occurred_at < ? OR (occurred_at = ? AND id < ?))"
         params = [at, at, item_id]
     rows = s.fetch_all(
-        f"SELECT * FROM ({_ITEMS.format(keys=keys)}) {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        f"SELECT * FROM ({timeline_items_sql(keys)}) {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
         [*params, limit + 1],
     )
     more = len(rows) > limit

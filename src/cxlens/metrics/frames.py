@@ -17,6 +17,7 @@ from typing import Any
 import narwhals as nw
 import pyarrow as pa
 
+from cxlens.cases.model import resolved_sql
 from cxlens.errors import InvalidInput
 from cxlens.metrics.schedule import Schedule, business_hours_sql
 from cxlens.metrics.spec import MetricsSettings
@@ -149,7 +150,7 @@ SOURCES: dict[str, Source] = {
                 for name in ("channel", "team", "assignee", "category", "priority", "status", "source")
             },
             "created_at": _col(_utc("k.created_at")),
-            "resolved": _col("k.solved_at IS NOT NULL OR k.status IN ('solved', 'closed')"),
+            "resolved": _col(resolved_sql("k")),
             "reopened": _col("k.reopen_count > 0"),
             "customer_messages": _col("coalesce(m.customer_messages, 0)", "messages"),
             "handoffs": _col("coalesce(m.handoffs, 0)", "messages"),

@@ -3,16 +3,16 @@ the customer is asked again; ``loop_summary`` tells how many were followed up an
 
 A rule names a metric, a threshold and (optionally) a survey. ``run_loop`` is one idempotent pass:
 
-1. every answer a rule calls unhappy and not followed up yet gets one case, imported through the
-   import pipeline (source ``cxlens-loop``, external id ``followup-rsp_<key>``) with the answer and
-   the customer's recent timeline attached, and a first internal note summarising both — so it is
-   on the customer's timeline like any case;
+1. every answer a rule calls unhappy and not followed up yet gets one case, opened through the
+   cases slice (source ``cxlens-loop``, external id ``followup-rsp_<key>``) with the answer and the
+   customer's recent timeline attached, and a first internal note summarising both — so it is on
+   the customer's timeline like any case;
 2. a follow-up whose case is solved or closed is re-surveyed: an email invitation to the survey
    that was answered, planned through ``surveys.invitations`` and exempt from the contact-frequency
    rule (asking again after a follow-up conversation is the point). Another component sends it.
 
 Everything is set-based: one query selects the new unhappy answers with their timelines, and the
-cases and notes are columns of its Arrow result.
+cases and their notes are columns of its result, opened in one transaction.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from cxlens.cases.model import check_priority
+from cxlens.cases.service import open_cases, record_case_events
 from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
-from cxlens.ingest.base import METRIC_SCALES, PRIORITIES
-from cxlens.ingest.options import ImportOptions
-from cxlens.ingest.service import import_table
+from cxlens.ingest.base import METRIC_SCALES
+from cxlens.interactions.queries import timeline_items_sql
 from cxlens.storage.store import Session, Store, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
-from cxlens.surveys.loop_queries import MATCHES, SOLVED_STATUSES, loop_summary, recent_followups
+from cxlens.surveys.loop_queries import MATCHES, SOLVED, loop_summary, recent_followups
 from cxlens.surveys.queries import survey_record
 
 __all__ = ["add_rule", "disable_rule", "list_rules", "loop_summary", "recent_followups", "run_loop"]
@@ -65,8 +63,7 @@ def add_rule(
     default when None), given from now on, to ``survey`` (name or id; None: any survey)."""
     check_rule_name(name)
     threshold = _threshold(metric, max_score)
-    if priority not in PRIORITIES:
-        raise InvalidInput(f"Unknown priority {priority!r}; choose one of {', '.join(PRIORITIES)}.")
+    check_priority(priority)
     if not team.strip() or len(team) > 100:
         raise InvalidInput("Give the team that follows up (1–100 characters), e.g. support.")
     survey_key = _survey_key(uow, survey, metric)
@@ -143,35 +140,22 @@ def run_loop(store: Store, *, contact_days: float, now: datetime) -> dict[str, i
 
 
 def _open_followups(store: Store, now: datetime) -> int:
-    with store.session() as s:
-        picked = s.fetch_arrow(NEW_FOLLOWUPS_SQL, [now.isoformat()])
-    if picked.num_rows == 0:
-        return 0
-    options = ImportOptions(source=SOURCE)
-    # A case left by a pass cut short is kept as it is now (a team may have started on it).
-    fresh = picked.filter(pc.invert(picked.column("case_exists")))
-    if fresh.num_rows:
-        import_table(store, "cases", _columns(fresh, CASE_COLUMNS), options=options)
-    import_table(store, "case_events", _columns(picked, EVENT_COLUMNS), options=options)
-    with store.unit_of_work() as uow:
-        uow.put_arrow(
-            "_loop_opened", picked.select(["response_key", "rule_key", "canonical_key", "external_id"])
-        )
-        # Only answers whose case is in (a rejected row is retried on the next pass).
+    with store.session() as s, store.unit_of_work(s) as uow:
+        uow.execute(f"CREATE OR REPLACE TEMP TABLE _loop_picked AS {NEW_FOLLOWUPS_SQL}", [now, now])
+        if not uow.fetch_value("SELECT count(*) FROM _loop_picked"):
+            uow.drop_temp("_loop_picked")
+            return 0
+        # A case left by an earlier pass is kept as it is now (a team may have started on it).
+        open_cases(uow, rows="_loop_picked", source=SOURCE)
+        record_case_events(uow, rows="_loop_picked", source=SOURCE)
         opened = uow.fetch_value(
             "INSERT INTO loop_followups (response_key, rule_key, customer_key, case_key, created_at) "
-            "SELECT o.response_key, o.rule_key, o.canonical_key, k.case_key, ? FROM _loop_opened o "
-            "JOIN cases k ON k.source = ? AND k.external_id = o.external_id "
-            "WHERE o.response_key NOT IN (SELECT response_key FROM loop_followups)",
-            [now, SOURCE],
+            "SELECT o.response_key, o.rule_key, o.customer_key, k.case_key, ? FROM _loop_picked o "
+            "JOIN cases k ON k.source = o.source AND k.external_id = o.external_id",
+            [now],
         )
-        uow.drop_temp("_loop_opened")
+        uow.drop_temp("_loop_picked")
     return int(opened or 0)
-
-
-def _columns(table: pa.Table, columns: dict[str, str]) -> pa.Table:
-    """The result's columns ``columns`` (result name -> field name), renamed for the import."""
-    return table.select(list(columns)).rename_columns(list(columns.values()))
 
 
 def _plan_resurveys(store: Store, *, contact_days: float, now: datetime) -> Admitted:
@@ -189,50 +173,8 @@ def _plan_resurveys(store: Store, *, contact_days: float, now: datetime) -> Admi
     return admitted
 
 
-# The import fields each column of NEW_FOLLOWUPS_SQL's result feeds.
-CASE_COLUMNS = {
-    "external_id": "external_id",
-    "customer_id": "customer_id",
-    "channel": "channel",
-    "subject": "subject",
-    "status": "status",
-    "priority": "priority",
-    "team": "team",
-    "category": "category",
-    "created_at": "created_at",
-    "properties": "properties",
-}
-EVENT_COLUMNS = {
-    "external_id": "case_external_id",
-    "created_at": "occurred_at",
-    "kind": "kind",
-    "direction": "direction",
-    "author": "author",
-    "body": "body",
-    "event_key": "idempotency_key",
-}
-
 # A score without a needless ".0".
 _SCORE = "CASE WHEN {x} = floor({x}) THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) ELSE CAST({x} AS VARCHAR) END"
-
-# The customer's timeline, as interactions/queries.py shows it, for the profiles in `members`.
-_TIMELINE_ITEMS = """
-    SELECT customer_key, occurred_at, 'int_' || interaction_key AS id, 'interaction' AS type, channel,
-           name AS title, CAST(NULL AS DOUBLE) AS score, CAST(NULL AS VARCHAR) AS text
-    FROM interactions WHERE customer_key IN (SELECT customer_key FROM members)
-    UNION ALL
-    SELECT customer_key, answered_at, 'rsp_' || response_key, 'response', channel, coalesce(survey, metric),
-           score, comment
-    FROM responses WHERE customer_key IN (SELECT customer_key FROM members)
-    UNION ALL
-    SELECT customer_key, created_at, case_id, 'case', channel, subject, NULL, status || coalesce(' · ' || team, '')
-    FROM cases WHERE customer_key IN (SELECT customer_key FROM members)
-    UNION ALL
-    SELECT k.customer_key, e.occurred_at, 'cev_' || e.event_key, 'case_' || e.kind, coalesce(e.channel, k.channel),
-           CASE e.kind WHEN 'message' THEN coalesce(e.direction || ' ', '') || 'message' ELSE replace(e.kind, '_', ' ') END
-               || ' on ' || k.case_id, NULL, e.body
-    FROM case_events e JOIN cases k USING (case_key) WHERE k.customer_key IN (SELECT customer_key FROM members)
-"""
 
 NEW_FOLLOWUPS_SQL = f"""
 WITH pending AS (
@@ -252,7 +194,7 @@ members AS (
 ),
 recent AS (
     SELECT mb.response_key, i.occurred_at, i.id, i.type, i.channel, i.title, i.score, left(i.text, 300) AS text
-    FROM ({_TIMELINE_ITEMS}) i JOIN members mb ON mb.customer_key = i.customer_key
+    FROM ({timeline_items_sql("SELECT customer_key FROM members")}) i JOIN members mb ON mb.customer_key = i.customer_key
     WHERE i.occurred_at < mb.answered_at
     QUALIFY row_number() OVER (PARTITION BY mb.response_key ORDER BY i.occurred_at DESC, i.id DESC) <= {RECENT_ITEMS}
 ),
@@ -269,17 +211,20 @@ shaped AS (
     SELECT p.*, t.items, t.lines, upper(p.metric) || ' ' || {_SCORE.format(x="p.score")} AS headline
     FROM pending p LEFT JOIN timeline t USING (response_key)
 )
-SELECT p.response_key, p.rule_key, p.canonical_key, cc.customer_id,
-       EXISTS (SELECT 1 FROM cases k WHERE k.source = '{SOURCE}' AND k.external_id = 'followup-rsp_' || p.response_key)
-           AS case_exists,
-       'followup-rsp_' || p.response_key AS external_id, 'followup-rsp_' || p.response_key AS event_key,
-       coalesce(p.channel, 'email') AS channel, 'new' AS status, p.priority, p.team,
-       'survey_followup' AS category, 'Follow up: ' || p.headline || coalesce(' — ' || p.survey, '') AS subject,
-       CAST(? AS VARCHAR) AS created_at,
-       CAST(json_object('followup_of', 'rsp_' || p.response_key, 'rule', p.rule, 'survey', p.survey,
+SELECT p.response_key AS _row, p.response_key, p.rule_key, p.canonical_key AS customer_key, '{SOURCE}' AS source,
+       'followup-rsp_' || p.response_key AS external_id, 0 AS reopen_count,
+       coalesce(p.channel, 'email') AS channel, 'Follow up: ' || p.headline || coalesce(' — ' || p.survey, '') AS subject,
+       'new' AS status, p.priority, p.team, CAST(NULL AS VARCHAR) AS assignee, 'survey_followup' AS category,
+       CAST(? AS TIMESTAMPTZ) AS created_at, CAST(NULL AS TIMESTAMPTZ) AS first_response_at,
+       CAST(NULL AS TIMESTAMPTZ) AS solved_at, CAST(NULL AS TIMESTAMPTZ) AS closed_at,
+       CAST(NULL AS DOUBLE) AS satisfaction,
+       json_object('followup_of', 'rsp_' || p.response_key, 'rule', p.rule, 'survey', p.survey,
             'metric', p.metric, 'score', p.score, 'comment', p.comment, 'answers', p.answers,
-            'recent_timeline', coalesce(to_json(p.items), '[]'::JSON)) AS VARCHAR) AS properties,
-       'message' AS kind, 'internal' AS direction, 'cxlens' AS author,
+            'recent_timeline', coalesce(to_json(p.items), '[]'::JSON)) AS properties,
+       -- the case's first event: an internal note summarising the answer and the timeline
+       'followup-rsp_' || p.response_key AS case_external_id, 'followup-rsp_' || p.response_key AS idempotency_key,
+       CAST(? AS TIMESTAMPTZ) AS occurred_at, 'message' AS kind, 'internal' AS direction, 'cxlens' AS author,
+       CAST(NULL AS VARCHAR) AS from_value, CAST(NULL AS VARCHAR) AS to_value,
        p.headline || ' (scale ' || p.scale_min || '–' || p.scale_max || ')' || coalesce(' on survey ' || p.survey, '')
            || ', answered ' || strftime(p.answered_at, '%Y-%m-%d %H:%M') || ' UTC'
            || coalesce(' by ' || p.channel, '') || '.' || chr(10)
@@ -287,7 +232,7 @@ SELECT p.response_key, p.rule_key, p.canonical_key, cc.customer_id,
            || 'Rule ' || p.rule || ': follow up by ' || p.team || '.' || chr(10) || chr(10)
            || 'Recent timeline before the answer (newest first):' || chr(10) || coalesce(p.lines, '(nothing)')
            AS body
-FROM shaped p JOIN customers cc ON cc.customer_key = p.canonical_key
+FROM shaped p
 ORDER BY p.response_key
 """
 
@@ -302,6 +247,6 @@ JOIN cases k ON k.case_key = f.case_key
 JOIN responses r ON r.response_key = f.response_key
 JOIN surveys v ON v.name = r.survey
 JOIN customers c ON c.customer_key = f.customer_key
-WHERE u.resurvey AND k.status IN {SOLVED_STATUSES} AND f.resurvey_invitation_key IS NULL
+WHERE u.resurvey AND {SOLVED} AND f.resurvey_invitation_key IS NULL
   AND v.archived_at IS NULL
 """

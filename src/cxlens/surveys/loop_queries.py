@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cxlens.cases.model import resolved_sql
 from cxlens.errors import InvalidInput
 from cxlens.storage.store import Session
 
@@ -33,7 +34,7 @@ MATCHES = (
     "u.metric = r.metric AND r.score <= u.max_score AND r.answered_at >= u.created_at "
     "AND (u.survey_key IS NULL OR r.survey = (SELECT v.name FROM surveys v WHERE v.survey_key = u.survey_key))"
 )
-SOLVED_STATUSES = "('solved', 'closed')"
+SOLVED = resolved_sql("k")
 
 # Every follow-up with its answer, case, rule and re-survey, and the first answer after the solve.
 _FOLLOWUPS = f"""
@@ -41,8 +42,8 @@ WITH fu AS (
     SELECT f.response_key, f.created_at AS followed_up_at, r.answered_at, r.metric, r.score, r.comment,
            r.survey, m.canonical_key, k.case_id, k.status AS case_status, k.team, u.name AS rule,
            u.max_score, u.resurvey, i.status AS invitation_status,
-           k.status IN {SOLVED_STATUSES} AS solved,
-           CASE WHEN k.status IN {SOLVED_STATUSES} THEN coalesce(k.solved_at, k.closed_at, i.created_at) END
+           {SOLVED} AS solved,
+           CASE WHEN {SOLVED} THEN coalesce(k.solved_at, k.closed_at, i.created_at) END
                AS solved_at
     FROM loop_followups f
     JOIN responses r ON r.response_key = f.response_key

@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from cxlens.cases.model import resolved_sql
 from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.storage.store import Session, UnitOfWork
@@ -53,7 +54,7 @@ _CASE_CANDIDATES = f"""
 SELECT t.survey_key, p.canonical_key, 'email', coalesce(t.touchpoint, 'case_solved'),
        t.trigger_key, 'case_' || k.case_key, k.solved_at + {_DELAY}, t.remind_after_days, false
 FROM survey_triggers t
-JOIN cases k ON k.status IN ('solved', 'closed') AND k.solved_at IS NOT NULL
+JOIN cases k ON {resolved_sql("k")} AND k.solved_at IS NOT NULL
 JOIN customers p ON p.customer_key = k.customer_key
 WHERE t.kind = 'case_solved' AND t.disabled_at IS NULL
   AND k.solved_at >= t.created_at AND k.solved_at >= $oldest AND k.source <> '{LOOP_SOURCE}'

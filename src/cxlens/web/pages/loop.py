@@ -15,8 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from cxlens.auth.model import Permission
+from cxlens.cases import PRIORITIES
 from cxlens.errors import Conflict, InvalidInput, NotFound
-from cxlens.ingest.base import PRIORITIES
 from cxlens.storage.store import Session
 from cxlens.surveys.loop import (
     DEFAULT_MAX_SCORE,
