@@ -26,6 +26,7 @@ from cxlens.auth.passwords import dummy_verify, hash_password, needs_rehash, ver
 from cxlens.config import Settings
 from cxlens.core.credentials import hash_secret
 from cxlens.errors import Conflict, NotFound, Overloaded, Unauthenticated
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import UnitOfWork
 
 WRONG_CREDENTIALS = "Wrong email or password."
@@ -67,10 +68,14 @@ def create_user(uow: UnitOfWork, *, email: str, name: str, role: Role, password:
     if uow.fetch_one("SELECT 1 FROM users WHERE email = ?", [email]) is not None:
         raise Conflict(f"A user with email {email} already exists.")
     user_id = new_user_id()
-    uow.execute(
-        "INSERT INTO users SELECT coalesce(max(user_key), 0) + 1, ?, ?, ?, ?, ?, NULL, now(), now() FROM users",
-        [user_id, email, name, role.value, hash_password(password)],
-    )
+    now = datetime.now(UTC)
+    insert_row(
+        uow,
+        "users",
+        "user_key",
+        {"user_id": user_id, "email": email, "name": name, "role": role.value,
+         "password_hash": hash_password(password), "created_at": now, "updated_at": now},
+    )  # fmt: skip
     found = uow.fetch_one(
         "SELECT user_id, email, name, role, created_at FROM users WHERE user_id = ?", [user_id]
     )
@@ -270,7 +275,10 @@ def _seconds_until_below(failures: list[datetime], limit: int, window: timedelta
 def _record_attempt(
     uow: UnitOfWork, *, email: str, client: str, now: datetime, succeeded: bool | None
 ) -> None:
-    uow.execute("INSERT INTO login_attempts VALUES (?, ?, ?, ?)", [email, client, now, succeeded])
+    uow.execute(
+        "INSERT INTO login_attempts (email, client, attempted_at, succeeded) VALUES (?, ?, ?, ?)",
+        [email, client, now, succeeded],
+    )
     # Bounds what a long password-spraying run can make the table grow to.
     uow.execute(
         "DELETE FROM login_attempts WHERE attempted_at < ? AND succeeded IS NOT true",
@@ -293,7 +301,7 @@ def _open_session(
     expires_at = now + settings.session_lifetime
     uow.execute("DELETE FROM auth_sessions WHERE expires_at <= ?", [now])
     uow.execute(
-        "INSERT INTO auth_sessions VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO auth_sessions (session_hash, user_key, csrf_token, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
         [hash_secret(token), user["user_key"], csrf, now, expires_at],
     )
     principal = Principal(kind="user", id=user["user_id"], name=user["name"], role=Role(user["role"]))
@@ -313,11 +321,13 @@ def create_token(uow: UnitOfWork, *, name: str, role: Role) -> dict[str, Any]:
             f"(`cxlens tokens revoke {name}`) or choose another name."
         )
     token = new_api_token()
-    uow.execute(
-        "INSERT INTO api_tokens SELECT coalesce(max(token_key), 0) + 1, ?, ?, ?, ?, now(), NULL "
-        "FROM api_tokens",
-        [name, role.value, hash_secret(token), token_hint(token)],
-    )
+    insert_row(
+        uow,
+        "api_tokens",
+        "token_key",
+        {"name": name, "role": role.value, "token_hash": hash_secret(token), "token_hint": token_hint(token),
+         "created_at": datetime.now(UTC)},
+    )  # fmt: skip
     return {"name": name, "role": role, "token": token, "hint": token_hint(token)}
 
 

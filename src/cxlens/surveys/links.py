@@ -24,6 +24,7 @@ from cxlens.errors import Conflict, ImportFailed, InvalidInput, NotFound
 from cxlens.ingest.base import CHANNELS
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
 from cxlens.surveys.definition import Survey, parse_survey, validate_answers
 from cxlens.surveys.queries import survey_record
@@ -109,21 +110,21 @@ def insert_link(
     token = new_token()
     now = datetime.now(UTC)
     expires_at = now + timedelta(days=days)
-    uow.execute(
-        "INSERT INTO survey_links (link_key, survey_key, customer_key, token_hash, channel, touchpoint, answers, "
-        "created_at, expires_at, answered_at, respondent, reminder_token_hash, widget_key) "
-        "SELECT coalesce(max(link_key), 0) + 1, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, ?, NULL, ? FROM survey_links",
-        [
-            survey_key,
-            customer_key,
-            hash_secret(token),
-            channel,
-            touchpoint,
-            now,
-            expires_at,
-            json.dumps(dict(respondent)) if respondent else None,
-            widget_key,
-        ],
+    insert_row(
+        uow,
+        "survey_links",
+        "link_key",
+        {
+            "survey_key": survey_key,
+            "customer_key": customer_key,
+            "token_hash": hash_secret(token),
+            "channel": channel,
+            "touchpoint": touchpoint,
+            "created_at": now,
+            "expires_at": expires_at,
+            "respondent": json.dumps(dict(respondent)) if respondent else None,
+            "widget_key": widget_key,
+        },
     )
     return token, expires_at
 

@@ -26,6 +26,7 @@ from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.ingest.base import METRIC_SCALES
 from cxlens.interactions.queries import timeline_items_sql
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
 from cxlens.surveys.loop_queries import MATCHES, SOLVED, loop_summary, recent_followups
@@ -71,10 +72,13 @@ def add_rule(
         raise Conflict(
             f"A follow-up rule named {name!r} exists already (perhaps disabled); choose another name."
         )
-    uow.execute(
-        "INSERT INTO loop_rules SELECT coalesce(max(rule_key), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, NULL FROM loop_rules",
-        [name, metric, threshold, survey_key, team.strip(), priority, resurvey, datetime.now(UTC)],
-    )
+    insert_row(
+        uow,
+        "loop_rules",
+        "rule_key",
+        {"name": name, "metric": metric, "max_score": threshold, "survey_key": survey_key, "team": team.strip(),
+         "priority": priority, "resurvey": resurvey, "created_at": datetime.now(UTC)},
+    )  # fmt: skip
     return rule_record(uow, name)
 
 

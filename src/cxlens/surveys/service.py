@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import UnitOfWork
 from cxlens.surveys.definition import Survey, export_survey, parse_survey
 from cxlens.surveys.queries import survey_record
@@ -40,15 +42,20 @@ def create_survey(uow: UnitOfWork, *, name: str, document: Mapping[str, Any]) ->
     if uow.fetch_value("SELECT count(*) FROM surveys WHERE name = ?", [name]):
         raise Conflict(f"A survey named {name!r} exists already; choose another name or update it.")
     canonical = export_survey(survey)
-    uow.execute(
-        "INSERT INTO surveys SELECT coalesce(max(survey_key), 0) + 1, ?, ?, ?, ?, ?, now(), now(), NULL FROM surveys",
-        [
-            "srv_" + secrets.token_hex(8),
-            name,
-            survey.title.get(survey.default_locale),
-            _metric_of(survey),
-            json.dumps(canonical, ensure_ascii=False),
-        ],
+    now = datetime.now(UTC)
+    insert_row(
+        uow,
+        "surveys",
+        "survey_key",
+        {
+            "survey_id": "srv_" + secrets.token_hex(8),
+            "name": name,
+            "title": survey.title.get(survey.default_locale),
+            "metric": _metric_of(survey),
+            "definition": json.dumps(canonical, ensure_ascii=False),
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     return survey_record(uow, name)
 

@@ -19,12 +19,13 @@ contact-frequency rule. Everything is one INSERT … SELECT per pass: no loop ov
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cxlens.cases.model import resolved_sql
 from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
 from cxlens.surveys.links import sendable_survey
@@ -115,23 +116,22 @@ def add_trigger(  # noqa: PLR0913 - the trigger's settings, keyword-only
     record = sendable_survey(uow, survey)
     if uow.fetch_value("SELECT count(*) FROM survey_triggers WHERE name = ?", [name]):
         raise Conflict(f"A trigger named {name!r} exists already.")
-    uow.execute(
-        "INSERT INTO survey_triggers (trigger_key, name, survey_key, kind, event, every_days, delay_minutes, "
-        "sample_rate, touchpoint, remind_after_days, created_at, disabled_at) "
-        "SELECT coalesce(max(trigger_key), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), NULL "
-        "FROM survey_triggers",
-        [
-            name,
-            record["survey_key"],
-            kind,
-            event.strip() if event else None,
-            every_days,
-            delay_minutes,
-            sample_rate,
-            touchpoint,
-            remind_after_days,
-            now,
-        ],
+    insert_row(
+        uow,
+        "survey_triggers",
+        "trigger_key",
+        {
+            "name": name,
+            "survey_key": record["survey_key"],
+            "kind": kind,
+            "event": event.strip() if event else None,
+            "every_days": every_days,
+            "delay_minutes": delay_minutes,
+            "sample_rate": sample_rate,
+            "touchpoint": touchpoint,
+            "remind_after_days": remind_after_days,
+            "created_at": now or datetime.now(UTC),
+        },
     )
     return trigger_record(uow, name)
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from cxlens.config import Settings
 from cxlens.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
 from cxlens.surveys.invitations import recently_contacted
 from cxlens.surveys.links import insert_link, sendable_survey
@@ -120,11 +121,13 @@ def create_widget(
     allowed = check_origins(origins)
     record = sendable_survey(uow, survey)
     key = KEY_PREFIX + secrets.token_urlsafe(16)
-    uow.execute(
-        "INSERT INTO survey_widgets (widget_key, widget_id, survey_key, allowed_origins, touchpoint, created_at, "
-        "revoked_at) SELECT coalesce(max(widget_key), 0) + 1, ?, ?, ?, ?, now(), NULL FROM survey_widgets",
-        [key, record["survey_key"], json.dumps(allowed), _clean(touchpoint, "touchpoint")],
-    )
+    insert_row(
+        uow,
+        "survey_widgets",
+        "widget_key",
+        {"widget_id": key, "survey_key": record["survey_key"], "allowed_origins": json.dumps(allowed),
+         "touchpoint": _clean(touchpoint, "touchpoint"), "created_at": datetime.now(UTC)},
+    )  # fmt: skip
     return widget_record(uow, key)
 
 
