@@ -37,10 +37,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from cxlens.automation.triggers import add_trigger, run_triggers
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.surveys.triggers import add_trigger, run_triggers
 
 OUT = Path(__file__).resolve().parent / "out"
 CONTACT_DAYS = 30

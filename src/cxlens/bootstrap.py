@@ -8,12 +8,12 @@ from pathlib import Path
 from cxlens.config import Settings
 from cxlens.ingest.live import LiveConfig, LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
+from cxlens.jobs.survey_pass import SchedulerConfig, SurveyScheduler
+from cxlens.mail.smtp import SmtpSettings
 from cxlens.metrics.schedule import parse_schedule
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
-from cxlens.surveys.mailer import SmtpSettings
-from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
 from cxlens.surveys.sending import SendConfig
 
 

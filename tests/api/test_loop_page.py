@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
+from cxlens.automation.loop import add_rule, run_loop
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.surveys.loop import add_rule, run_loop
 from cxlens.surveys.service import create_survey, template_document
 from cxlens.web.app import create_app
 

@@ -19,12 +19,12 @@ from cxlens.auth.service import create_user
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.surveys.editor import form_fields, form_from_document
+from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.queries import survey_record
 from cxlens.surveys.responses import ResponseFilter, latest_responses, list_responses
 from cxlens.surveys.service import create_survey
-from cxlens.surveys.templates import TEMPLATES
 from cxlens.web.app import create_app
+from cxlens.web.survey_form import form_fields, form_from_document
 
 PASSWORD = "correct horse battery staple"
 HTML = {"accept": "text/html"}

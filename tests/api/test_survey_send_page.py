@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from tests.auth_helpers import api_token, bearer
 
 from cxlens.auth.model import Role
+from cxlens.automation.triggers import list_triggers
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.jobs.survey_pass import SchedulerConfig, SurveyScheduler
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.surveys.scheduler import SchedulerConfig, SurveyScheduler
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.surveys.triggers import list_triggers
 from cxlens.web.app import create_app
 
 HTML = {"accept": "text/html"}

@@ -23,11 +23,11 @@ from tests.smtp_server import SmtpServer, links_in, smtp_server
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
+from cxlens.automation.loop import add_rule
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
-from cxlens.surveys.loop import add_rule
 from cxlens.surveys.service import create_survey, template_document
 
 PASSWORD = "a long analyst password"

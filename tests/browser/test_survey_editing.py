@@ -25,9 +25,9 @@ from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.links import create_link
 from cxlens.surveys.service import create_survey
-from cxlens.surveys.templates import TEMPLATES
 
 PASSWORD = "a long analyst password"
 HOSTILE = "<img src=x onerror=alert(1)> was slow"

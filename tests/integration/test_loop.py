@@ -11,6 +11,14 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from cxlens.automation.loop import (
+    add_rule,
+    disable_rule,
+    list_rules,
+    loop_summary,
+    recent_followups,
+    run_loop,
+)
 from cxlens.customers.service import merge_customers
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.ingest.options import ImportOptions
@@ -18,7 +26,6 @@ from cxlens.ingest.service import import_table
 from cxlens.interactions.queries import get_timeline
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.links import create_link
-from cxlens.surveys.loop import add_rule, disable_rule, list_rules, loop_summary, recent_followups, run_loop
 from cxlens.surveys.service import create_survey, template_document
 
 HOSTILE = "Parcel <script>alert(1)</script> was late"

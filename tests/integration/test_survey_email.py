@@ -17,11 +17,11 @@ from tests.smtp_server import PASSWORD, USER, SmtpServer, links_in, smtp_server
 from cxlens.errors import InvalidInput, MailFailed
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.jobs.survey_pass import SchedulerConfig, run_pass
+from cxlens.mail.smtp import Mailer, SmtpSettings
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import open_link
-from cxlens.surveys.mailer import Mailer, SmtpSettings
-from cxlens.surveys.scheduler import SchedulerConfig, run_pass
 from cxlens.surveys.sending import SendConfig
 from cxlens.surveys.service import create_survey, template_document
 from cxlens.web.app import create_app

@@ -17,19 +17,19 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.smtp_server import PASSWORD, USER, SmtpServer, smtp_server
 
+from cxlens.automation.triggers import add_trigger, list_triggers, run_triggers
 from cxlens.errors import InvalidInput
 from cxlens.ingest.live import LiveConfig, LiveIngest
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
+from cxlens.jobs.survey_pass import SchedulerConfig, run_pass
+from cxlens.mail.smtp import SmtpSettings
 from cxlens.sources.service import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
 from cxlens.surveys.invitations import invite_customers
-from cxlens.surveys.mailer import SmtpSettings
-from cxlens.surveys.scheduler import SchedulerConfig, run_pass
 from cxlens.surveys.sending import SendConfig
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.surveys.triggers import add_trigger, list_triggers, run_triggers
 from cxlens.web.app import create_app
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition import (
+from cxlens.surveys.language import (
     DEFAULT_COMPLETION,
     METRIC_SCALES,
     Localized,
@@ -22,7 +22,7 @@ from cxlens.surveys.definition import (
     visible_answers,
     visible_questions,
 )
-from cxlens.surveys.templates import TEMPLATES
+from cxlens.surveys.language.templates import TEMPLATES
 
 
 def problems_of(doc: Any) -> dict[str, list[str]]:

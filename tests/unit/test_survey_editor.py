@@ -9,8 +9,9 @@ from dataclasses import replace
 import pytest
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition import export_survey, parse_survey
-from cxlens.surveys.editor import (
+from cxlens.surveys.language import export_survey, parse_survey
+from cxlens.surveys.language.templates import TEMPLATES
+from cxlens.web.survey_form import (
     EditorForm,
     QuestionForm,
     apply_action,
@@ -22,7 +23,6 @@ from cxlens.surveys.editor import (
     preview,
     survey_of,
 )
-from cxlens.surveys.templates import TEMPLATES
 
 
 def posted(form: EditorForm) -> EditorForm:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.expressions import MAX_DEPTH, MAX_LENGTH, parse
+from cxlens.surveys.language.expressions import MAX_DEPTH, MAX_LENGTH, parse
 
 
 def ev(text: str, **answers: Any) -> bool:

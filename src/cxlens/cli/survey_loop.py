@@ -8,10 +8,17 @@ from pathlib import Path
 
 import typer
 
+from cxlens.automation.loop import (
+    add_rule,
+    disable_rule,
+    list_rules,
+    loop_summary,
+    recent_followups,
+    run_loop,
+)
+from cxlens.automation.loop_queries import period_bound
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
-from cxlens.surveys.loop import add_rule, disable_rule, list_rules, loop_summary, recent_followups, run_loop
-from cxlens.surveys.loop_queries import period_bound
 
 app = typer.Typer(
     help="Closing the loop: unhappy answers become follow-up cases; solved ones re-survey the customer.",

@@ -4,10 +4,10 @@ follow-up cases. Triggers and the rule act from now on — the demo's history is
 
 from __future__ import annotations
 
+from cxlens.automation.loop import add_rule
+from cxlens.automation.triggers import add_trigger
 from cxlens.storage.store import Store
-from cxlens.surveys.loop import add_rule
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.surveys.triggers import add_trigger
 
 SURVEYS = {"nps-relationship": "nps", "csat-support": "csat", "ces-delivery": "ces"}
 

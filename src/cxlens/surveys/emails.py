@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from cxlens.surveys.definition import Survey
+from cxlens.surveys.language import Survey
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {

@@ -26,7 +26,7 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
-from cxlens.surveys.definition import Survey, parse_survey, validate_answers
+from cxlens.surveys.language import Survey, parse_survey, validate_answers
 from cxlens.surveys.queries import survey_record
 
 TOKEN_PREFIX = "cxs_"

@@ -23,11 +23,11 @@ from typing import Any
 
 from cxlens.core.credentials import hash_secret
 from cxlens.errors import MailFailed
+from cxlens.mail.smtp import Mailer
 from cxlens.storage.store import Store
-from cxlens.surveys.definition import parse_survey
 from cxlens.surveys.emails import Invitation, compose
+from cxlens.surveys.language import parse_survey
 from cxlens.surveys.links import insert_link, link_key_of, new_token
-from cxlens.surveys.mailer import Mailer
 
 RETRY_MINUTES = 5  # then 20, 80: 5 × 4^(attempt - 1)
 

@@ -14,9 +14,9 @@ from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import UnitOfWork
-from cxlens.surveys.definition import Survey, export_survey, parse_survey
+from cxlens.surveys.language import Survey, export_survey, parse_survey
+from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.queries import survey_record
-from cxlens.surveys.templates import TEMPLATES
 
 
 def check_survey_name(name: str) -> str:

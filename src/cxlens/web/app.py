@@ -14,9 +14,9 @@ from cxlens.auth.model import Permission
 from cxlens.auth.service import AuthSettings
 from cxlens.ingest.live import LiveIngest
 from cxlens.ingest.segment_wire import WireLimits
+from cxlens.jobs.survey_pass import SurveyScheduler
 from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.store import Store
-from cxlens.surveys.scheduler import SurveyScheduler
 from cxlens.surveys.widgets import WidgetSettings
 from cxlens.version import __version__
 from cxlens.web.api import customers, tracking

@@ -15,10 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from cxlens.auth.model import Permission
-from cxlens.cases import PRIORITIES
-from cxlens.errors import Conflict, InvalidInput, NotFound
-from cxlens.storage.store import Session
-from cxlens.surveys.loop import (
+from cxlens.automation.loop import (
     DEFAULT_MAX_SCORE,
     add_rule,
     disable_rule,
@@ -26,7 +23,10 @@ from cxlens.surveys.loop import (
     loop_summary,
     recent_followups,
 )
-from cxlens.surveys.loop_queries import period_bound
+from cxlens.automation.loop_queries import period_bound
+from cxlens.cases import PRIORITIES
+from cxlens.errors import Conflict, InvalidInput, NotFound
+from cxlens.storage.store import Session
 from cxlens.surveys.queries import list_surveys
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render

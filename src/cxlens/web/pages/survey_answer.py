@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition import completion_text, visible_questions
+from cxlens.surveys.language import completion_text, visible_questions
 from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
 from cxlens.surveys.widgets import frame_origins
 from cxlens.web.pages.render import is_fragment, render

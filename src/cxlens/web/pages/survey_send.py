@@ -12,13 +12,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from cxlens.auth.model import Permission
+from cxlens.automation.triggers import KINDS, add_trigger, list_triggers
 from cxlens.errors import InvalidInput
+from cxlens.jobs.survey_pass import SurveyScheduler
 from cxlens.storage.store import Session
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import sendable_survey
 from cxlens.surveys.queries import survey_record
-from cxlens.surveys.scheduler import SurveyScheduler
-from cxlens.surveys.triggers import KINDS, add_trigger, list_triggers
 from cxlens.surveys.widgets import (
     WidgetSettings,
     create_widget,

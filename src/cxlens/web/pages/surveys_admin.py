@@ -21,16 +21,7 @@ from starlette.datastructures import UploadFile
 
 from cxlens.errors import Conflict, InvalidInput, PayloadTooLarge
 from cxlens.storage.store import Session
-from cxlens.surveys.editor import (
-    EditorForm,
-    apply_action,
-    blank_document,
-    document_of,
-    editor_slots,
-    form_from_document,
-    form_from_fields,
-    preview,
-)
+from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.queries import survey_record
 from cxlens.surveys.responses import (
     FILTER_KEYS,
@@ -42,9 +33,18 @@ from cxlens.surveys.responses import (
     survey_counts,
 )
 from cxlens.surveys.service import create_survey, template_document, update_survey
-from cxlens.surveys.templates import TEMPLATES
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
+from cxlens.web.survey_form import (
+    EditorForm,
+    apply_action,
+    blank_document,
+    document_of,
+    editor_slots,
+    form_from_document,
+    form_from_fields,
+    preview,
+)
 
 router = APIRouter(include_in_schema=False)
 ANSWER = "answer:"  # the preview's answer fields; editor fields never start with it

@@ -1,5 +1,5 @@
 """The survey pass: plan invitations from triggers, open follow-up cases for unhappy answers and plan
-their re-surveys (surveys/loop.py), then send what is due (and reminders).
+their re-surveys (automation/loop.py), then send what is due (and reminders).
 
 ``run_pass`` is one pass — ``cxlens surveys run`` calls it (for cron), and ``cxlens serve`` runs it
 every ``CXLENS_SURVEY_SCHEDULER_SECONDS`` in a background thread (``SurveyScheduler``). Each step
@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cxlens.automation.loop import run_loop
+from cxlens.automation.triggers import run_triggers
 from cxlens.errors import CxLensError
+from cxlens.mail.smtp import Mailer, SmtpSettings
 from cxlens.storage.store import Store
-from cxlens.surveys.loop import run_loop
-from cxlens.surveys.mailer import Mailer, SmtpSettings
 from cxlens.surveys.sending import SendConfig, send_due
-from cxlens.surveys.triggers import run_triggers
 
 log = logging.getLogger("cxlens.surveys")
 

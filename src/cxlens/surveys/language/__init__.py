@@ -1,16 +1,17 @@
-"""Survey definitions: the internal model and the SurveyJS-subset import/export, pure.
+"""The SurveyJS language of cxlens surveys, pure: the internal model, the documented
+SurveyJS-subset import and export, safe conditions (``expressions``) and templates.
 
-One import point for the rest of cxlens; the work is split across ``definition_model`` (the
-dataclasses, visibility and completion text), ``definition_parse`` (validation of a SurveyJS
-document), ``definition_export`` and ``definition_answers`` (checking a respondent's answers).
+One import point for the rest of cxlens; the work is split across ``model`` (the
+dataclasses, visibility and completion text), ``parse`` (validation of a SurveyJS
+document), ``export`` and ``answers`` (checking a respondent's answers).
 docs/surveys.md documents the supported subset.
 """
 
 from __future__ import annotations
 
-from cxlens.surveys.definition_answers import validate_answers
-from cxlens.surveys.definition_export import export_survey
-from cxlens.surveys.definition_model import (
+from cxlens.surveys.language.answers import validate_answers
+from cxlens.surveys.language.export import export_survey
+from cxlens.surveys.language.model import (
     DEFAULT_COMPLETION,
     MAX_CHOICES,
     MAX_QUESTIONS,
@@ -31,7 +32,7 @@ from cxlens.surveys.definition_model import (
     visible_answers,
     visible_questions,
 )
-from cxlens.surveys.definition_parse import parse_survey
+from cxlens.surveys.language.parse import parse_survey
 
 __all__ = [
     "DEFAULT_COMPLETION",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition import (
+from cxlens.surveys.language import (
     MAX_QUESTIONS,
     Localized,
     Question,
@@ -36,7 +36,7 @@ from cxlens.surveys.definition import (
     parse_survey,
     visible_questions,
 )
-from cxlens.surveys.editor_paths import problem_slots
+from cxlens.web.survey_form_paths import problem_slots
 
 Texts = Mapping[str, str]  # locale code -> text; the survey's default locale is a code like the rest
 _INDEXED = re.compile(r"([qc]):(\d{1,4}):(name|expression)")

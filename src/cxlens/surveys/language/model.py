@@ -1,6 +1,6 @@
 """The internal model of a survey definition. Pure: imports nothing from storage or the web.
 
-The model mirrors the SurveyJS subset we import and export (``definition_parse``), but holds parsed
+The model mirrors the SurveyJS subset we import and export (``parse``), but holds parsed
 expressions and typed fields instead of loose JSON. Build surveys with ``parse_survey``: the
 dataclasses themselves do not re-check what the parser checks.
 """
@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from cxlens.surveys.expressions import Expression
+from cxlens.surveys.language.expressions import Expression
 
 QuestionType = Literal["rating", "comment", "radiogroup", "checkbox", "boolean"]
 QUESTION_TYPES: tuple[QuestionType, ...] = ("rating", "comment", "radiogroup", "checkbox", "boolean")

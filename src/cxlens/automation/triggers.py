@@ -22,6 +22,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cxlens.automation.loop import SOURCE as LOOP_SOURCE  # its follow-up cases are re-surveyed by the loop
 from cxlens.cases.model import resolved_sql
 from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
@@ -29,7 +30,6 @@ from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
 from cxlens.surveys.links import sendable_survey
-from cxlens.surveys.loop import SOURCE as LOOP_SOURCE  # its follow-up cases are re-surveyed by the loop
 
 KINDS = ("interaction", "case_solved", "every")
 MAX_AGE_DAYS = 7

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition_model import (
+from cxlens.surveys.language.expressions import VARIABLE_NAME, Expression
+from cxlens.surveys.language.model import (
     MAX_COMPLETIONS,
     MAX_QUESTIONS,
     METRIC_SCALES,
@@ -27,9 +28,8 @@ from cxlens.surveys.definition_model import (
     QuestionType,
     Survey,
 )
-from cxlens.surveys.definition_reader import LOCALE, Reader, at
-from cxlens.surveys.definition_types import TYPE_FIELDS, TYPE_KEYS
-from cxlens.surveys.expressions import VARIABLE_NAME, Expression
+from cxlens.surveys.language.reader import LOCALE, Reader, at
+from cxlens.surveys.language.types import TYPE_FIELDS, TYPE_KEYS
 
 SURVEY_KEYS = frozenset(
     (

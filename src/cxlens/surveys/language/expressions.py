@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, cast
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.expression_nodes import (
+from cxlens.surveys.language.expression_nodes import (
     Array,
     Bool,
     Compare,

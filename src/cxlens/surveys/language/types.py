@@ -1,12 +1,12 @@
-"""The fields of each supported question type, read from SurveyJS JSON (used by ``definition_parse``)."""
+"""The fields of each supported question type, read from SurveyJS JSON (used by ``parse``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from cxlens.surveys.definition_model import MAX_CHOICES, MAX_TEXT, RATING_SCALES, Choice, QuestionType
-from cxlens.surveys.definition_reader import Reader, at
+from cxlens.surveys.language.model import MAX_CHOICES, MAX_TEXT, RATING_SCALES, Choice, QuestionType
+from cxlens.surveys.language.reader import Reader, at
 
 TYPE_KEYS: dict[QuestionType, frozenset[str]] = {
     "rating": frozenset(("rateMin", "rateMax", "rateCount", "minRateDescription", "maxRateDescription")),

@@ -20,6 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cxlens.automation.loop_queries import MATCHES, SOLVED, loop_summary, recent_followups
 from cxlens.cases.model import check_priority
 from cxlens.cases.service import open_cases, record_case_events
 from cxlens.core.credentials import check_handle
@@ -29,7 +30,6 @@ from cxlens.interactions.queries import timeline_items_sql
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
 from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
-from cxlens.surveys.loop_queries import MATCHES, SOLVED, loop_summary, recent_followups
 from cxlens.surveys.queries import survey_record
 
 __all__ = ["add_rule", "disable_rule", "list_rules", "loop_summary", "recent_followups", "run_loop"]

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition_model import MAX_CHOICES, Choice, Question, QuestionType, Survey
-from cxlens.surveys.expression_nodes import is_blank, number
+from cxlens.surveys.language.expression_nodes import is_blank, number
+from cxlens.surveys.language.model import MAX_CHOICES, Choice, Question, QuestionType, Survey
 
 NEEDS_ANSWER = "This question needs an answer."
 _MAX_PROBLEMS = 100

@@ -1,4 +1,4 @@
-"""Reading JSON fields while collecting every problem with its path (used by ``definition_parse``).
+"""Reading JSON fields while collecting every problem with its path (used by ``parse``).
 
 A reader method returns a usable value or None and records why not; it never raises, so one pass
 over a definition reports everything wrong with it at once.
@@ -12,8 +12,8 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from cxlens.errors import InvalidInput
-from cxlens.surveys.definition_model import DEFAULT, EMPTY, MAX_TEXT, Localized
-from cxlens.surveys.expressions import Expression, parse
+from cxlens.surveys.language.expressions import Expression, parse
+from cxlens.surveys.language.model import DEFAULT, EMPTY, MAX_TEXT, Localized
 
 MAX_PROBLEMS = 100  # enough to fix a definition in one go; a flood says "wrong file" anyway
 MAX_LOCALES = 50

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cxlens.surveys.definition_model import DEFAULT, Choice, Localized, Question, Survey
+from cxlens.surveys.language.model import DEFAULT, Choice, Localized, Question, Survey
 
 
 def export_survey(survey: Survey) -> dict[str, Any]:
