@@ -5,11 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import pytest
 
 from cxlens.errors import NotFound, WorkspaceBusy
 from cxlens.jobs.runner import JobRunner, PeriodicJob
+
+
+def run_in_own_loop(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """asyncio.run on a thread of its own: a browser test's sync Playwright session in the same
+    xdist worker keeps an event loop running on the main thread, where asyncio.run refuses."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as error:  # re-raised in the test's thread below
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if failure:
+        raise failure[0]
 
 
 def test_a_woken_job_runs_at_once_and_a_failing_run_is_recorded_not_raised() -> None:
@@ -33,7 +53,7 @@ def test_a_woken_job_runs_at_once_and_a_failing_run_is_recorded_not_raised() -> 
             assert ran.wait(10)
         await job.stop()
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
     # the third run may still be finishing its bookkeeping when stop returns: join made sure it did
     assert job.runs == 3 and job.last_error is None
 
@@ -70,7 +90,7 @@ def test_the_runner_starts_in_order_and_stops_in_reverse() -> None:
         await runner.start()
         await runner.stop()
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario)
     assert log == ["start live", "start surveys", "stop surveys", "stop live"]
     assert runner.stats() == {"live": {"name": "live"}, "surveys": {"name": "surveys"}}
     runner.wake("live")  # not periodic: ignored
