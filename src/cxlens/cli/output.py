@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from cxlens.core.csv_export import write_csv
 
 console = Console()
 err_console = Console(stderr=True)
@@ -33,21 +34,13 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_plain, ensure_ascii=False, indent=2)
 
 
-def csv_safe(value: Any) -> str:
-    """Neutralise spreadsheet formulas (ASVS 1.2.10): a leading = + - @ tab or CR is escaped."""
-    text = "" if value is None else str(_plain(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def render_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, *, title: str | None = None) -> None:
     if fmt is OutputFormat.json:
         print(to_json(list(rows)))
         return
     columns = list(rows[0].keys()) if rows else []
     if fmt is OutputFormat.csv:
-        writer = csv.writer(sys.stdout)
-        writer.writerow(columns)
-        writer.writerows([csv_safe(r.get(c)) for c in columns] for r in rows)
+        write_csv(sys.stdout, columns, ([r.get(c) for c in columns] for r in rows))
         return
     table = Table(title=title, show_lines=False)
     for column in columns:

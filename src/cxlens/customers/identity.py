@@ -188,7 +188,8 @@ def _record_conflicts(s: Session, source: str) -> tuple[int, int]:
         s, pairs="_anon_merges", reason="anonymous id linked to a known identity", actor=source
     )
     inserted = s.fetch_value(
-        "INSERT INTO identity_conflicts SELECT "
+        "INSERT INTO identity_conflicts (conflict_id, kind, value, held_by, claimed_by, source, resolution, "
+        "recorded_at) SELECT "
         f"'idc_' || {s.dialect.random_hex(24)}, c.kind, c.value, c.held_by, c.claimed_by, ?, "
         "CASE WHEN a.loser_key IS NOT NULL THEN 'merged_anonymous' ELSE 'kept_holder' END, now() "
         "FROM _conflicts c LEFT JOIN _anon_merges a ON a.loser_key = c.held_by "

@@ -267,7 +267,7 @@ class DuckDBStore:
                 for statement in statements(migration.sql):
                     cur.execute(statement)
                 cur.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, now())",
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, now())",
                     [migration.version, migration.name],
                 )
                 cur.execute("COMMIT")

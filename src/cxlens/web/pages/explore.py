@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,6 +17,7 @@ from cxlens.metrics.spec import GRAINS, make_query, parse_filters
 from cxlens.storage.store import Session
 from cxlens.web.charts import metric_chart
 from cxlens.web.deps import Reader
+from cxlens.web.downloads import csv_download
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import require
 
@@ -141,14 +140,4 @@ def explore(request: Request, s: Reader, q: Asked) -> Response:
 @router.get("/explore.csv")
 def explore_csv(request: Request, s: Reader, q: Asked) -> Response:
     columns, rows = _table(_result(request, s, q), q)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    for row in rows:
-        # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-        writer.writerow([f"'{v}" if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="cxlens-{q.metric}.csv"'},
-    )
+    return csv_download(f"cxlens-{q.metric}.csv", columns, rows)

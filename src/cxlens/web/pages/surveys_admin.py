@@ -8,8 +8,6 @@ next to the fields they belong to (``surveys.editor`` maps each path to its plac
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import replace
 from typing import Annotated, Any
@@ -34,6 +32,7 @@ from cxlens.surveys.responses import (
 )
 from cxlens.surveys.service import create_survey, template_document, update_survey
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
+from cxlens.web.downloads import csv_download
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.survey_form import (
     EditorForm,
@@ -280,21 +279,8 @@ def answer_rows(request: Request, _: ResponsesViewer, s: Reader, name: str) -> R
 def answers_csv(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
     record = survey_record(s, name)
     rows = export_responses(s, parse_filter(request.query_params, survey=record["name"]))
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows([_csv_cell(row.get(column)) for column in CSV_COLUMNS] for row in rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"content-disposition": f'attachment; filename="{record["name"]}-responses.csv"'},
+    return csv_download(
+        f"{record['name']}-responses.csv",
+        CSV_COLUMNS,
+        ([row.get(column) for column in CSV_COLUMNS] for row in rows),
     )
-
-
-def _csv_cell(value: Any) -> Any:
-    """Spreadsheets run a cell starting with = + - @ (or a tab or CR) as a formula: quote it."""
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
