@@ -76,7 +76,7 @@ def test_anonymous_profile_is_linked_when_a_row_ties_it_to_a_known_identity(
     assert owners["u1"] == owners["anon-9"]
     with store.session() as s:
         profile = access_customer(s, "u1")
-        items = get_timeline(s, profile["customer_key"]).items
+        items = get_timeline(s, profile.customer_key).items
     assert len(items) == 3  # the anonymous page view now sits on the known customer's timeline
 
 
@@ -90,7 +90,7 @@ def test_merge_and_unmerge_restore_both_timelines_exactly(store: DuckDBStore, tm
 
     def timeline(ref: str) -> list[str]:
         with store.session() as s:
-            return [i["title"] for i in get_timeline(s, access_customer(s, ref)["customer_key"]).items]
+            return [i.title for i in get_timeline(s, access_customer(s, ref).customer_key).items]
 
     before_a, before_b = timeline("u1"), timeline("u2")
     with store.unit_of_work() as uow:
@@ -126,12 +126,12 @@ def test_timeline_pages_with_a_cursor(store: DuckDBStore, tmp_path: Path) -> Non
         ],
     )
     with store.session() as s:
-        key = access_customer(s, "u1")["customer_key"]
+        key = access_customer(s, "u1").customer_key
         seen: list[str] = []
         cursor = None
         while True:
             page = get_timeline(s, key, before=cursor, limit=10)
-            seen += [i["title"] for i in page.items]
+            seen += [i.title for i in page.items]
             cursor = page.next_cursor
             if cursor is None:
                 break
@@ -203,15 +203,15 @@ def test_timeline_joins_responses_cases_and_case_messages(store: DuckDBStore, tm
     for entity, rows in (("cases", [case]), ("case_events", events), ("responses", [response])):
         import_file(store, entity, write_csv(tmp_path / f"{entity}.csv", rows), options=ImportOptions())
     with store.session() as s:
-        items = get_timeline(s, access_customer(s, "u1")["customer_key"]).items
-    assert [(i["type"], i["title"]) for i in items] == [
+        items = get_timeline(s, access_customer(s, "u1").customer_key).items
+    assert [(i.type, i.title) for i in items] == [
         ("response", "csat"),
         ("case_handoff", "handoff Tier 1 -> Logistics"),
         ("case_message", "in message"),
         ("case", "Late parcel"),
         ("interaction", "order_placed"),
     ]
-    assert items[0]["case_id"] == items[3]["case_id"]
+    assert items[0].case_id == items[3].case_id
     assert (
-        items[2]["text"] == "<script>alert(1)</script> where is it?"
+        items[2].text == "<script>alert(1)</script> where is it?"
     )  # stored verbatim; rendered inert by each view

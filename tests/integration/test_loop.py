@@ -205,8 +205,8 @@ def test_unhappy_answers_become_one_case_each_with_answer_and_timeline(
     assert (
         "Viewed page 02" not in body and "Visited help" not in body
     )  # older than 10 items / after the answer
-    followup = [i for i in timeline if i["case_id"] == nps["case_id"]]
-    assert {i["type"] for i in followup} == {"case", "case_message"}  # on Ana's timeline
+    followup = [i for i in timeline if i.case_id == nps["case_id"]]
+    assert {i.type for i in followup} == {"case", "case_message"}  # on Ana's timeline
 
 
 def test_a_pass_cut_short_is_completed_without_touching_the_cases(

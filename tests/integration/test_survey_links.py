@@ -72,7 +72,7 @@ def test_a_customer_answers_once_and_the_answer_lands_everywhere(
             }
         ]
         ana = s.fetch_value("SELECT customer_key FROM identities WHERE value = 'ana@example.com'")
-        assert any(item["type"] == "response" for item in get_timeline(s, int(ana)).items)
+        assert any(item.type == "response" for item in get_timeline(s, int(ana)).items)
         assert run_metric(s, make_query("nps", min_n=1)).rows[0]["n"] == 1
 
 

@@ -206,7 +206,7 @@ def test_answers_land_on_the_customer_or_a_new_anonymous_profile(shop: DuckDBSto
     complete(shop, link_stranger, {"nps_score": 10})
     with shop.session() as s:
         ana = int(s.fetch_value("SELECT customer_key FROM identities WHERE value = 'u-1'"))
-        items = [i for i in get_timeline(s, ana).items if i["type"] == "response"]
+        items = [i for i in get_timeline(s, ana).items if i.type == "response"]
         assert len(items) == 1
         rows = s.fetch_all(
             "SELECT x.kind, x.value, r.score, r.channel, r.touchpoint, r.survey FROM responses r "

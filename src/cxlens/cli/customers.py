@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from cxlens.cli.output import OutputFormat, console, format_option, render_recor
 from cxlens.customers.queries import access_customer, search_customers
 from cxlens.customers.service import merge_customers, unmerge
 from cxlens.interactions.queries import get_timeline
+from cxlens.interactions.records import TimelineItem
 
 app = typer.Typer(
     help="Find customers, see their 360 view, merge and unmerge profiles.", no_args_is_help=True
@@ -29,36 +31,36 @@ def show(
     """Profile, identities, merges and the unified timeline (newest first, paged)."""
     with workspace_store(db) as store, store.session() as s:
         profile = access_customer(s, ref)
-        page = get_timeline(s, profile["customer_key"], before=before, limit=limit)
-    profile.pop("customer_key")
+        page = get_timeline(s, profile.customer_key, before=before, limit=limit)
+    shown = profile.public()
     if fmt is OutputFormat.json:
-        print(to_json({"customer": profile, "timeline": page.items, "next_cursor": page.next_cursor}))
+        timeline = [asdict(item) for item in page.items]
+        print(to_json({"customer": shown, "timeline": timeline, "next_cursor": page.next_cursor}))
         return
-    identities = profile.pop("identities")
-    merges = profile.pop("merges")
     if fmt is OutputFormat.csv:
         render_rows(page.items, fmt)
         return
-    render_record(profile, fmt, title="Customer")
-    render_rows(identities, fmt, title="Identities")
-    if merges:
-        render_rows(merges, fmt, title="Merges")
+    del shown["identities"], shown["merges"]
+    render_record(shown, fmt, title="Customer")
+    render_rows(profile.identities, fmt, title="Identities")
+    if profile.merges:
+        render_rows(profile.merges, fmt, title="Merges")
     render_rows([_timeline_row(i) for i in page.items], fmt, title="Timeline (newest first)")
     if page.next_cursor:
         console.print(f"More: cxlens customers show {ref} --before {page.next_cursor}", markup=False)
 
 
-def _timeline_row(item: dict[str, Any]) -> dict[str, Any]:
-    score = "" if item["score"] is None else f"{item['metric'] or ''} {item['score']:g}".strip()
+def _timeline_row(item: TimelineItem) -> dict[str, Any]:
+    score = "" if item.score is None else f"{item.metric or ''} {item.score:g}".strip()
     return {
-        "when": item["occurred_at"],
-        "type": item["type"],
-        "channel": item["channel"],
-        "what": item["title"],
-        "stage": item["stage"],
+        "when": item.occurred_at,
+        "type": item.type,
+        "channel": item.channel,
+        "what": item.title,
+        "stage": item.stage,
         "score": score,
-        "text": (item["text"] or "")[:120],
-        "case": item["case_id"],
+        "text": (item.text or "")[:120],
+        "case": item.case_id,
     }
 
 

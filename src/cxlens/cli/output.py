@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from rich.console import Console
 from rich.table import Table
 
 from cxlens.core.csv_export import write_csv
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 console = Console()
 err_console = Console(stderr=True)
@@ -34,7 +38,16 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_plain, ensure_ascii=False, indent=2)
 
 
-def render_rows(rows: Sequence[dict[str, Any]], fmt: OutputFormat, *, title: str | None = None) -> None:
+Row: TypeAlias = "Mapping[str, Any] | DataclassInstance"
+
+
+def as_mapping(row: Row) -> Mapping[str, Any]:
+    """Typed records (frozen dataclasses) print like the mappings they replaced."""
+    return asdict(row) if is_dataclass(row) else row
+
+
+def render_rows(records: Sequence[Row], fmt: OutputFormat, *, title: str | None = None) -> None:
+    rows = [as_mapping(r) for r in records]
     if fmt is OutputFormat.json:
         print(to_json(list(rows)))
         return

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 from datetime import datetime
-from typing import Any
 
 from cxlens.customers.model import normalize_email, normalize_phone
+from cxlens.customers.records import ActivityCounts, Customer, CustomerMatch, Identity, MergeEntry
 from cxlens.errors import InvalidInput, NotFound
 from cxlens.storage.store import Session
 
@@ -16,7 +16,7 @@ _PROFILE_COLUMNS = (
 )
 
 
-def access_customer(s: Session, ref: str) -> dict[str, Any]:
+def access_customer(s: Session, ref: str) -> Customer:
     """The (canonical) customer a reference names: a customer id, an email, a phone or any
     identity value. Raises NotFound without saying which kind of reference failed."""
     ref = ref.strip()
@@ -31,7 +31,7 @@ def access_customer(s: Session, ref: str) -> dict[str, Any]:
     return get_profile(s, int(key))
 
 
-def get_profile(s: Session, canonical_key: int) -> dict[str, Any]:
+def get_profile(s: Session, canonical_key: int) -> Customer:
     row = s.fetch_one(
         f"SELECT customer_key, {_PROFILE_COLUMNS} FROM customers WHERE customer_key = ?", [canonical_key]
     )
@@ -39,27 +39,33 @@ def get_profile(s: Session, canonical_key: int) -> dict[str, Any]:
         raise NotFound("No such customer.")
     members = member_keys(s, canonical_key)
     placeholders = ", ".join("?" * len(members))
-    row["identities"] = s.fetch_all(
+    identities = s.fetch_all(
         "SELECT x.kind, x.value, x.source, x.first_seen_at, c.customer_id AS via_profile "
         f"FROM identities x JOIN customers c USING (customer_key) WHERE x.customer_key IN ({placeholders}) "
         "ORDER BY x.kind, x.value",
         members,
     )
-    row["merges"] = s.fetch_all(
+    merges = s.fetch_all(
         "SELECT m.merge_id, w.customer_id AS winner_id, l.customer_id AS loser_id, m.reason, m.actor, "
         "m.merged_at, m.undone_at FROM merges m JOIN customers w ON w.customer_key = m.winner_key "
         f"JOIN customers l ON l.customer_key = m.loser_key WHERE m.winner_key IN ({placeholders}) "
         f"OR m.loser_key IN ({placeholders}) ORDER BY m.merged_at DESC",
         [*members, *members],
     )
-    row["counts"] = s.fetch_one(
+    counts = s.fetch_one(
         f"SELECT (SELECT count(*) FROM interactions WHERE customer_key IN ({placeholders})) AS interactions, "
         f"(SELECT count(*) FROM responses WHERE customer_key IN ({placeholders})) AS responses, "
         f"(SELECT count(*) FROM cases WHERE customer_key IN ({placeholders})) AS cases",
         [*members, *members, *members],
     )
-    row["merged_profiles"] = len(members) - 1
-    return row
+    assert counts is not None
+    return Customer(
+        **row,
+        identities=tuple(Identity(**i) for i in identities),
+        merges=tuple(MergeEntry(**m) for m in merges),
+        counts=ActivityCounts(**counts),
+        merged_profiles=len(members) - 1,
+    )
 
 
 def member_keys(s: Session, canonical_key: int) -> list[int]:
@@ -69,7 +75,7 @@ def member_keys(s: Session, canonical_key: int) -> list[int]:
     return [int(r["customer_key"]) for r in rows] or [canonical_key]
 
 
-def search_customers(s: Session, text: str, *, limit: int = 20) -> list[dict[str, Any]]:
+def search_customers(s: Session, text: str, *, limit: int = 20) -> list[CustomerMatch]:
     """Customers whose name contains ``text`` or who hold an identity equal to it (or, for
     longer texts, starting with it)."""
     text = text.strip()
@@ -77,7 +83,7 @@ def search_customers(s: Session, text: str, *, limit: int = 20) -> list[dict[str
         raise InvalidInput("Give some text to search for.")
     pattern = "%" + text.replace("%", r"\%").replace("_", r"\_") + "%"
     prefix = text.lower() + "%" if len(text) >= 3 else text.lower()
-    return s.fetch_all(
+    rows = s.fetch_all(
         "WITH hits AS ("
         "  SELECT canonical_key AS key FROM customers WHERE name ILIKE ? ESCAPE '\\' "
         "  UNION SELECT c.canonical_key FROM identities x JOIN customers c USING (customer_key) "
@@ -88,6 +94,7 @@ def search_customers(s: Session, text: str, *, limit: int = 20) -> list[dict[str
         "LIMIT ?",
         [pattern, text, normalize_email(text), normalize_phone(text) or text, prefix, text, limit],
     )
+    return [CustomerMatch(**row) for row in rows]
 
 
 def encode_cursor(at: datetime, item_id: str) -> str:

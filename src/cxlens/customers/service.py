@@ -14,23 +14,21 @@ def merge_customers(uow: UnitOfWork, *, winner_ref: str, loser_ref: str, actor: 
     """Merge the customer ``loser_ref`` into ``winner_ref``; returns the merge record."""
     winner = access_customer(uow, winner_ref)
     loser = access_customer(uow, loser_ref)
-    if winner["customer_key"] == loser["customer_key"]:
-        raise Conflict(
-            f"{winner_ref} and {loser_ref} are already the same customer ({winner['customer_id']})."
-        )
+    if winner.customer_key == loser.customer_key:
+        raise Conflict(f"{winner_ref} and {loser_ref} are already the same customer ({winner.customer_id}).")
     uow.execute(
         "CREATE OR REPLACE TEMP TABLE _pair AS SELECT CAST(? AS BIGINT) AS loser_key, CAST(? AS BIGINT) AS winner_key",
-        [loser["customer_key"], winner["customer_key"]],
+        [loser.customer_key, winner.customer_key],
     )
     merge_pairs(uow, pairs="_pair", reason="manual merge", actor=actor)
     uow.drop_temp("_pair")
     merge = uow.fetch_one(
         "SELECT merge_id, merged_at FROM merges WHERE winner_key = ? AND loser_key = ? AND undone_at IS NULL "
         "ORDER BY merged_at DESC LIMIT 1",
-        [winner["customer_key"], loser["customer_key"]],
+        [winner.customer_key, loser.customer_key],
     )
     assert merge is not None
-    return {**merge, "winner_id": winner["customer_id"], "loser_id": loser["customer_id"]}
+    return {**merge, "winner_id": winner.customer_id, "loser_id": loser.customer_id}
 
 
 def unmerge(uow: UnitOfWork, *, merge_id: str, actor: str) -> dict[str, Any]:

@@ -45,7 +45,10 @@ def build_demo(
         reports[entity] = import_table(store, entity, table, options=options, progress=progress)
     seed_survey_program(store)
     with store.unit_of_work() as uow:
-        uow.execute("INSERT OR REPLACE INTO workspace_meta (key, value) VALUES ('kind', 'demo'), ('seed', ?)", [str(seed)])
+        uow.execute(
+            "INSERT OR REPLACE INTO workspace_meta (key, value) VALUES ('kind', 'demo'), ('seed', ?)",
+            [str(seed)],
+        )
     return reports
 
 

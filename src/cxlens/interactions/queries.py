@@ -3,11 +3,11 @@ into a customer, newest first, keyset-paged."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from cxlens.core.paging import Page
 from cxlens.customers.queries import decode_cursor, encode_cursor, member_keys
+from cxlens.interactions.records import TimelineItem
 from cxlens.storage.store import Session
 
 # One timeline: the Customer 360 page and the loop's "recent timeline" of a follow-up read this.
@@ -41,7 +41,7 @@ def timeline_items_sql(keys: str) -> str:
 
 def get_timeline(
     s: Session, canonical_key: int, *, before: str | None = None, limit: int = 50
-) -> Page[dict[str, Any]]:
+) -> Page[TimelineItem]:
     keys = ", ".join(str(int(k)) for k in member_keys(s, canonical_key))
     params: list[Any] = []
     where = ""
@@ -50,15 +50,10 @@ def get_timeline(
         where = "WHERE (occurred_at < ? OR (occurred_at = ? AND id < ?))"
         params = [at, at, item_id]
     rows = s.fetch_all(
-        f"SELECT * FROM ({timeline_items_sql(keys)}) {where} ORDER BY occurred_at DESC, id DESC LIMIT ?",
+        f"SELECT * EXCLUDE (customer_key) FROM ({timeline_items_sql(keys)}) {where} "
+        "ORDER BY occurred_at DESC, id DESC LIMIT ?",
         [*params, limit + 1],
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    cursor = encode_cursor(_as_datetime(rows[-1]["occurred_at"]), rows[-1]["id"]) if more and rows else None
-    return Page(items=rows, next_cursor=cursor)
-
-
-def _as_datetime(value: Any) -> datetime:
-    assert isinstance(value, datetime)
-    return value
+    items = [TimelineItem(**row) for row in rows[:limit]]
+    cursor = encode_cursor(items[-1].occurred_at, items[-1].id) if len(rows) > limit and items else None
+    return Page(items=items, next_cursor=cursor)

@@ -63,14 +63,14 @@ def create_link(
     token, expires_at = insert_link(
         uow,
         survey_key=record["survey_key"],
-        customer_key=profile["customer_key"],
+        customer_key=profile.customer_key,
         channel=channel,
         touchpoint=touchpoint,
         days=days,
     )
     return {
         "survey": record["name"],
-        "customer_id": profile["customer_id"],
+        "customer_id": profile.customer_id,
         "token": token,
         "expires_at": expires_at,
     }

@@ -34,7 +34,7 @@ def customers(request: Request, s: Reader, q: Annotated[str, Query(max_length=20
 @router.get("/customers/{customer_id}")
 def customer(request: Request, s: Reader, customer_id: str) -> Response:
     profile = access_customer(s, customer_id)
-    page = get_timeline(s, profile["customer_key"], limit=PAGE)
+    page = get_timeline(s, profile.customer_key, limit=PAGE)
     return render(request, "customer.html", customer=profile, items=page.items, next_cursor=page.next_cursor)
 
 
@@ -42,6 +42,6 @@ def customer(request: Request, s: Reader, customer_id: str) -> Response:
 def timeline(request: Request, s: Reader, customer_id: str, before: str | None = None) -> Response:
     """The next page of the timeline, as rows to append (HTMX) — or the whole page without HTMX."""
     profile = access_customer(s, customer_id)
-    page = get_timeline(s, profile["customer_key"], before=before, limit=PAGE)
+    page = get_timeline(s, profile.customer_key, before=before, limit=PAGE)
     template = "timeline_items.html" if is_fragment(request) else "customer.html"
     return render(request, template, customer=profile, items=page.items, next_cursor=page.next_cursor)
