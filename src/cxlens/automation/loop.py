@@ -29,7 +29,13 @@ from cxlens.ingest.base import METRIC_SCALES
 from cxlens.interactions.queries import timeline_items_sql
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
-from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
+from cxlens.surveys.invitations import (
+    CANDIDATE_COLUMNS,
+    CANDIDATES,
+    Admitted,
+    admit_candidates,
+    prepare_candidates,
+)
 from cxlens.surveys.queries import survey_record
 
 __all__ = ["add_rule", "disable_rule", "list_rules", "loop_summary", "recent_followups", "run_loop"]
@@ -242,8 +248,7 @@ ORDER BY p.response_key
 
 # Solved follow-ups of re-surveying rules, not planned yet, to a survey that can still be answered.
 RESURVEY_CANDIDATES_SQL = f"""
-INSERT INTO {CANDIDATES} (survey_key, customer_key, channel, touchpoint, trigger_key, subject, send_after,
-                          remind_after_days, exempt)
+INSERT INTO {CANDIDATES} ({CANDIDATE_COLUMNS})
 SELECT v.survey_key, c.canonical_key, 'email', '{TOUCHPOINT}', NULL, 'followup-' || f.response_key, ?, NULL, true
 FROM loop_followups f
 JOIN loop_rules u ON u.rule_key = f.rule_key

@@ -28,7 +28,13 @@ from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
-from cxlens.surveys.invitations import CANDIDATES, Admitted, admit_candidates, prepare_candidates
+from cxlens.surveys.invitations import (
+    CANDIDATE_COLUMNS,
+    CANDIDATES,
+    Admitted,
+    admit_candidates,
+    prepare_candidates,
+)
 from cxlens.surveys.links import sendable_survey
 
 KINDS = ("interaction", "case_solved", "every")
@@ -218,5 +224,5 @@ def run_triggers(uow: UnitOfWork, *, contact_days: float, now: datetime) -> Admi
         (_CASE_CANDIDATES, {"oldest": oldest}),
         (_PERIODIC_CANDIDATES, {"now": now}),
     ):
-        uow.execute(f"INSERT INTO {CANDIDATES} {query}", params)
+        uow.execute(f"INSERT INTO {CANDIDATES} ({CANDIDATE_COLUMNS}) {query}", params)
     return admit_candidates(uow, contact_days=contact_days, now=now)

@@ -86,7 +86,9 @@ def load_interactions(s: UnitOfWork, identities: tuple[str, ...]) -> ChunkResult
     base = next_key_base(s, "interactions", "interaction_key")
     result.imported = int(
         s.fetch_value(
-            f"INSERT INTO interactions SELECT {base} + c._row, rc.customer_key, c.occurred_at, "
+            "INSERT INTO interactions (interaction_key, customer_key, occurred_at, received_at, channel, name, stage, "
+            "source, properties, idempotency_key) "
+            f"SELECT {base} + c._row, rc.customer_key, c.occurred_at, "
             "coalesce(c.received_at, now()), c.channel, c.name, c.stage, c.source, c.properties, "
             f"c.idempotency_key FROM {CHUNK} c JOIN _row_customer rc USING (_row)"
         )
@@ -104,7 +106,9 @@ def load_responses(s: UnitOfWork, identities: tuple[str, ...]) -> ChunkResult:
     base = next_key_base(s, "responses", "response_key")
     result.imported = int(
         s.fetch_value(
-            f"INSERT INTO responses SELECT {base} + c._row, rc.customer_key, c.metric, c.scale_min, "
+            "INSERT INTO responses (response_key, customer_key, metric, scale_min, scale_max, score, comment, "
+            "touchpoint, channel, survey, case_key, answered_at, source, properties, idempotency_key) "
+            f"SELECT {base} + c._row, rc.customer_key, c.metric, c.scale_min, "
             "c.scale_max, c.score, c.comment, c.touchpoint, c.channel, c.survey, k.case_key, c.answered_at, "
             f"c.source, c.properties, c.idempotency_key FROM {CHUNK} c JOIN _row_customer rc USING (_row) "
             "LEFT JOIN cases k ON k.source = c.source AND k.external_id = c.case_external_id"

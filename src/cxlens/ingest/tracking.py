@@ -72,7 +72,7 @@ def apply_segments(store: Store, segments: list[Segment]) -> TrackingResult:
             _apply_interactions(uow, result)
             result.applied = result.events - result.duplicates - result.rejected
             uow.execute(
-                "INSERT INTO tracking_segments SELECT unnest(?), unnest(?), now()",
+                "INSERT INTO tracking_segments (name, events, processed_at) SELECT unnest(?), unnest(?), now()",
                 [[seg.name for seg in todo], [seg.events for seg in todo]],
             )
         finally:
@@ -122,7 +122,8 @@ def _deduplicate(uow: UnitOfWork) -> int:
 
 def _log_events(uow: UnitOfWork) -> None:
     uow.execute(
-        "INSERT INTO tracking_events SELECT source, message_id, id_hash, type, "
+        "INSERT INTO tracking_events (source, message_id, id_hash, type, received_at, occurred_at, processed_at) "
+        "SELECT source, message_id, id_hash, type, "
         f"coalesce(received_at, now()), coalesce(occurred_at, now()), now() FROM {EVENTS}"
     )
 
@@ -183,7 +184,8 @@ def _apply_interactions(uow: UnitOfWork, result: TrackingResult) -> None:
 def _record_rejects(uow: UnitOfWork) -> int:
     return int(
         uow.fetch_value(
-            "INSERT INTO tracking_rejects SELECT t.source, t.message_id, t.type, c._err_col, c._err_reason, "
+            "INSERT INTO tracking_rejects (source, message_id, type, field, reason, payload, recorded_at) "
+            "SELECT t.source, t.message_id, t.type, c._err_col, c._err_reason, "
             f"CAST(t.j AS JSON), now() FROM {CAND} c JOIN {EVENTS} t ON t._row = c._row WHERE c._err_reason IS NOT NULL"
         )
         or 0
@@ -229,7 +231,8 @@ def _link_accounts(uow: UnitOfWork) -> None:
         "GROUP BY account_id, k) GROUP BY account_id"
     )
     uow.execute(
-        "INSERT INTO accounts SELECT g.account_id, json_extract_string(t.traits, '$.name'), t.traits, g.source, "
+        "INSERT INTO accounts (account_id, name, traits, source, created_at, updated_at) "
+        "SELECT g.account_id, json_extract_string(t.traits, '$.name'), t.traits, g.source, "
         "now(), now() FROM (SELECT account_id, min(source) AS source FROM _grp GROUP BY account_id) g "
         "LEFT JOIN _grp_traits t USING (account_id) "
         "ON CONFLICT (account_id) DO UPDATE SET name = coalesce(excluded.name, accounts.name), "
@@ -237,7 +240,8 @@ def _link_accounts(uow: UnitOfWork) -> None:
         "ELSE json_merge_patch(coalesce(accounts.traits, '{}'), excluded.traits) END, updated_at = now()"
     )
     uow.execute(
-        "INSERT OR IGNORE INTO account_members SELECT g.account_id, i.customer_key, min(g.source), "
+        "INSERT OR IGNORE INTO account_members (account_id, customer_key, source, linked_at) "
+        "SELECT g.account_id, i.customer_key, min(g.source), "
         "min(g.received_at) FROM _grp g JOIN identities i ON "
         "i.kind = CASE WHEN g.user_id IS NOT NULL THEN 'user_id' ELSE 'anonymous_id' END "
         "AND i.value = trim(coalesce(g.user_id, g.anonymous_id)) GROUP BY g.account_id, i.customer_key"

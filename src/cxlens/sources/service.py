@@ -36,7 +36,7 @@ def create_source(uow: UnitOfWork, name: str) -> NewKey:
         )
     else:
         uow.execute(
-            "INSERT INTO sources SELECT coalesce(max(source_key), 0) + 1, ?, ?, ?, now(), NULL FROM sources",
+            "INSERT INTO sources (source_key, name, key_hash, key_hint, created_at, revoked_at) SELECT coalesce(max(source_key), 0) + 1, ?, ?, ?, now(), NULL FROM sources",
             [name, hash_secret(key), secret_hint(key, KEY_PREFIX)],
         )
     return NewKey(name=name, write_key=key, reactivated=existing is not None)

@@ -26,6 +26,7 @@ from cxlens.errors import InvalidInput
 from cxlens.storage.store import Session, UnitOfWork
 
 CANDIDATES = "invitation_candidates"
+CANDIDATE_COLUMNS = "survey_key, customer_key, channel, touchpoint, trigger_key, subject, send_after, remind_after_days, exempt"
 
 CANDIDATES_DDL = (
     f"CREATE OR REPLACE TEMP TABLE {CANDIDATES} ("
@@ -155,7 +156,7 @@ def invite_customers(  # noqa: PLR0913 - a send's settings, keyword-only
     uow.execute("CREATE OR REPLACE TEMP TABLE invite_refs (ref VARCHAR)")
     if refs:
         uow.put_arrow("invite_refs_in", pa.table({"ref": pa.array([r.strip() for r in refs], pa.string())}))
-        uow.execute("INSERT INTO invite_refs SELECT ref FROM invite_refs_in")
+        uow.execute("INSERT INTO invite_refs (ref) SELECT ref FROM invite_refs_in")
         missing = uow.fetch_all(
             f"SELECT ref FROM invite_refs r WHERE NOT EXISTS (SELECT 1 FROM ({_REF_MATCHES}) m WHERE m.ref = r.ref) "
             "ORDER BY ref LIMIT 11"
@@ -170,7 +171,7 @@ def invite_customers(  # noqa: PLR0913 - a send's settings, keyword-only
         params = [segment]
     subject = f"manual-{now:%Y%m%dT%H%M%S%f}"
     uow.execute(
-        f"INSERT INTO {CANDIDATES} SELECT ?, canonical_key, 'email', ?, NULL, ?, ?, ?, ? FROM ({chosen})",
+        f"INSERT INTO {CANDIDATES} ({CANDIDATE_COLUMNS}) SELECT ?, canonical_key, 'email', ?, NULL, ?, ?, ?, ? FROM ({chosen})",
         [survey_key, touchpoint, subject, now, remind_after_days, not respect_contact_rule, *params],
     )
     return admit_candidates(uow, contact_days=contact_days, now=now)
