@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -64,3 +65,48 @@ def _cli_options() -> set[str]:
         for name in [*param.opts, *param.secondary_opts, "--help"]
         if name.startswith("--")
     }
+
+
+def _contract_layers() -> list[set[str]]:
+    """The `layers` contract of pyproject.toml, top first, each layer as its set of package names."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    (rings,) = [c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    return [{name.strip().removeprefix("cxlens.") for name in layer.split("|")} for layer in rings["layers"]]
+
+
+def _ring_table() -> list[tuple[int, list[str]]]:
+    """The rows of docs/architecture.md's layer table: (layer number, the backticked names in Packages)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## The rings and their layers", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:-1] for line in section.splitlines() if re.match(r"\| *\d+ *\|", line)]
+    return [(int(cells[0]), re.findall(r"`([^`]+)`", cells[2])) for cells in rows]
+
+
+def _top_level_name(entry: str) -> str:
+    """`cli/` and `config.py` name the packages `cli` and `config`; `surveys/language/` is a subpackage."""
+    return entry.rstrip("/").split("/")[0].removesuffix(".py")
+
+
+def test_the_ring_table_holds_every_package_in_its_contract_layer() -> None:
+    table = _ring_table()
+    assert [number for number, _ in table] == list(range(1, len(table) + 1))
+    documented = [{_top_level_name(e) for e in entries if e.count("/") <= 1} for _, entries in table]
+    assert documented == _contract_layers()  # same layers, same order, same packages in each
+
+
+def test_the_ring_table_names_each_package_under_src_exactly_once() -> None:
+    src = ROOT / "src" / "cxlens"
+    packages = {p.name for p in src.iterdir() if (p / "__init__.py").exists()}
+    modules = {p.stem for p in src.glob("*.py") if p.name not in {"__init__.py", "__main__.py"}}
+    top_level = [_top_level_name(e) for _, entries in _ring_table() for e in entries if e.count("/") <= 1]
+    assert sorted(top_level) == sorted(packages | modules)
+    subpackages = [e for _, entries in _ring_table() for e in entries if e.count("/") > 1]
+    assert all((src / e / "__init__.py").exists() for e in subpackages), subpackages
+
+
+def test_the_import_contracts_section_names_every_contract() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## Import contracts", 1)[1].split("\n## ", 1)[0]
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    names = [c["name"] for c in config["tool"]["importlinter"]["contracts"]]
+    assert [n for n in names if f"**{n}**" not in section] == []
