@@ -96,7 +96,7 @@ def trigger_add(
     ),
     delay_minutes: float = typer.Option(0, "--delay-minutes", help="Wait this long after the moment."),
     sample: float = typer.Option(1.0, "--sample", help="Share of moments that invite (0.25: one in four)."),
-    touchpoint: str | None = typer.Option(None, "--touchpoint", help="Recorded with the answers."),
+    touchpoint: str | None = typer.Option(None, "--touchpoint", help="Recorded with the responses."),
     remind_after_days: float | None = typer.Option(None, "--remind-after-days", help="One reminder after."),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
