@@ -7,10 +7,12 @@ generated deterministically (seeded numpy) into a temp dir at benchmark time and
     python benchmarks/bench_import.py --rows 1000000        # quick run
     python benchmarks/bench_import.py --skip-pandas --formats csv
     python benchmarks/bench_import.py --rows 1000000 --profile   # + per-SQL-statement timings
+    python benchmarks/bench_import.py --smoke                   # a few thousand rows: does it still run?
 
 Each import runs in its own child process; its peak memory is the child's max RSS as reported by
 its own VmHWM (peak resident memory since exec), cross-checked by a psutil sampler thread inside the
-child. Results: a Markdown table on stdout and JSON in benchmarks/out/ (git-ignored).
+child. Results: JSON in benchmarks/out/ (git-ignored; ``--out`` elsewhere), then a Markdown table on
+stdout.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from _machine import describe_machine
+from _results import describe_machine, parse_args, write_result
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 SEED = 20240601
+# --smoke: a few thousand rows, both formats and both loaders, so every path runs in seconds.
+SMOKE = {"rows": 3000, "timeline_samples": 3, "timeout": 300}
 USERS = 1_000_000
 CHANNELS = ("web", "app", "email", "phone", "chat", "social", "store", "other")
 STAGES = (
@@ -348,7 +350,7 @@ def main() -> int:  # noqa: PLR0915 - one linear driver, easier to read whole
     p.add_argument("--_file", help=argparse.SUPPRESS)
     p.add_argument("--_db", help=argparse.SUPPRESS)
     p.add_argument("--_fmt", help=argparse.SUPPRESS)
-    a = p.parse_args()
+    a = parse_args(p, SMOKE)
 
     if a._worker:
         db = Path(a._db)
@@ -426,12 +428,10 @@ def main() -> int:  # noqa: PLR0915 - one linear driver, easier to read whole
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
+    # The JSON first: a fault in the summary below must not lose a run that took an hour.
+    out = write_result(a, f"import-{a.rows}", results)
     print()
     print(markdown(results))
-    OUT.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = OUT / f"import-{a.rows}-{stamp}.json"
-    out.write_text(json.dumps(results, indent=2, default=str))
     print(f"\nJSON: {out}")
     return 0
 
@@ -448,7 +448,7 @@ def markdown(res: dict[str, Any]) -> str:
     lines = [
         f"**{rows:,} interactions**, ~{res['users']:,} users, seed {res['seed']} — "
         f"{m['cpu']}, {m['logical_cores']} logical cores, {m['ram_gb']} GiB RAM, "
-        f"Python {m['python']}, DuckDB {m['duckdb']}, pandas {m['pandas']}",
+        f"Python {m['python']}, DuckDB {m['packages']['duckdb']}, pandas {m['packages']['pandas']}",
         "",
         "| format | loader | wall s | rows/s | peak RSS (VmHWM) | peak RSS (sampled) | CPU s | time ratio cxlens/pandas | memory ratio cxlens/pandas |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",

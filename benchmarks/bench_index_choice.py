@@ -1,19 +1,23 @@
 """Decision 0002's evidence: what an ART index costs a 10M-row bulk insert, and what it buys a
 customer lookup, against a plain scan of an integer key. A script, not a test.
 
-    python benchmarks/bench_index_choice.py [--rows 10000000]
+    python benchmarks/bench_index_choice.py [--rows 10000000] [--smoke] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 
+from _results import describe_machine, parse_args, write_result
+
+SMOKE = {"rows": 20_000}
 FILL = (
     "INSERT INTO t SELECT 'i' || i, 'cus_' || md5(CAST(i % 1000003 AS VARCHAR))[:24], i % 1000003, "
     "now(), '{{}}' FROM range({rows}) r(i)"
@@ -57,11 +61,25 @@ def run(rows: int, indexed: bool, folder: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
-    rows = parser.parse_args().rows
+    args = parse_args(parser, SMOKE)
+    rows = args.rows
     with tempfile.TemporaryDirectory() as tmp:
         plain, indexed = run(rows, False, Path(tmp)), run(rows, True, Path(tmp))
+    out = write_result(
+        args,
+        f"index-choice-{rows}",
+        {
+            "command": " ".join([Path(sys.executable).name, *sys.argv]),
+            "rows": rows,
+            "machine": describe_machine(("duckdb",)),
+            "without_index": plain,
+            "with_index": indexed,
+        },
+    )
     print(f"| Operation ({rows:,} rows) | Without index | With index on the VARCHAR id |")
     print("|---|---:|---:|")
     print(f"| Bulk insert | {plain['insert_s']:.1f} s | {indexed['insert_s']:.1f} s |")
@@ -71,6 +89,7 @@ def main() -> None:
     print(
         f"| Lookup by BIGINT key | {plain['integer_scan_ms']:.0f} ms | {indexed['integer_scan_ms']:.0f} ms |"
     )
+    print(f"JSON: {out}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ channel × month over 10 million responses ≤ 150 ms; TTR median by team × wee
     python benchmarks/bench_metrics.py                                   # 10M responses, 2M cases
     python benchmarks/bench_metrics.py --responses 1000000 --cases 200000   # quick run
     python benchmarks/bench_metrics.py --skip-sqlite --repeat 15 --profile
+    python benchmarks/bench_metrics.py --smoke                           # tiny: does it still run?
 
 Method:
 
@@ -72,7 +73,6 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import math
 import pstats
 import shutil
@@ -91,12 +91,12 @@ from typing import Any, TypeVar
 import numpy as np
 import psutil
 
-from _machine import describe_machine
+import _results
+from _results import describe_machine
 
-HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 T = TypeVar("T")
 Key = tuple[str, str]
+SMOKE = {"responses": 5000, "cases": 1000, "customers": 500, "repeat": 1, "chunk": 5000}
 Groups = dict[Key, dict[str, float | None]]
 
 Z95 = statistics.NormalDist().inv_cdf(0.975)
@@ -887,7 +887,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--skip-sqlite", action="store_true")
     p.add_argument("--profile", action="store_true", help="cProfile one cxlens call of each metric")
     p.add_argument("--tmp", default=None, help="parent of the temp dir (default: system temp)")
-    return p.parse_args()
+    return _results.parse_args(p, SMOKE)
 
 
 def build_workspace(a: argparse.Namespace, tmp: Path, res: dict[str, Any]) -> tuple[Path, dict[str, Path]]:
@@ -1016,11 +1016,9 @@ def main() -> int:
         res["computations"][metric]["groups"] = len(found.get("cxlens") or next(iter(found.values()), {}))
     res["peak_rss"] = max(v["peak_rss"] for v in res["memory"].values())
     res["total_s"] = time.perf_counter() - started
+    out = _results.write_result(a, "metrics", res)  # before the summary, which may fail on odd figures
     print()
     print(markdown(res))
-    OUT.mkdir(parents=True, exist_ok=True)
-    out = OUT / f"metrics-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps(res, indent=2, default=str))
     print(f"\nJSON: {out}")
     return 0
 

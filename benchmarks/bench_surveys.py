@@ -7,6 +7,7 @@ set-based and fast when a busy shop's day arrives at once.
 
     .venv/bin/python benchmarks/bench_surveys.py                         # 1M deliveries, 200k customers
     .venv/bin/python benchmarks/bench_surveys.py --events 100000 --customers 20000
+    .venv/bin/python benchmarks/bench_surveys.py --smoke                 # tiny: does it still run?
 
 Method:
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,13 +39,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from _results import describe_machine, parse_args, write_result
 from cxlens.automation.triggers import add_trigger, run_triggers
 from cxlens.bootstrap import open_store
 from cxlens.config import Settings
 from cxlens.surveys.service import create_survey, template_document
 
-OUT = Path(__file__).resolve().parent / "out"
 CONTACT_DAYS = 30
+SMOKE = {"customers": 200, "events": 1000, "repeat": 1}
 
 
 def build(store: object, customers: int, events: int, sample: float, now: datetime) -> None:
@@ -135,7 +138,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--sample", type=float, default=0.5)
     parser.add_argument("--repeat", type=int, default=7)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     now = datetime.now(UTC)
     with tempfile.TemporaryDirectory() as folder:
         store = open_store(Settings(db=Path(folder) / "bench.duckdb"))
@@ -146,6 +149,8 @@ def main() -> None:
         finally:
             store.close()
     result = {
+        "command": " ".join(sys.argv),
+        "machine": describe_machine(("cxlens", "duckdb", "pandas")),
         "events": args.events,
         "customers": args.customers,
         "sample": args.sample,
@@ -155,9 +160,7 @@ def main() -> None:
         "planned_held_back": {"cxlens": our_counts, "pandas": peer_counts},
         "counts_match": our_counts == peer_counts,
     }
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"surveys-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2))
+    path = write_result(args, "surveys", result)
     print(json.dumps(result, indent=2))
     print(f"written to {path}")
     if not result["counts_match"]:

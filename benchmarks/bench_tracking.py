@@ -9,6 +9,7 @@ events at >= 20,000 events/s with p99 request latency <= 100 ms on the 2-core pr
     python benchmarks/bench_tracking.py --seconds 10 --track-seconds 5 --closed-seconds 5   # quick
     python benchmarks/bench_tracking.py --skip-cxlens            # peer only (develop the client)
     python benchmarks/bench_tracking.py --skip-peer --no-gzip
+    python benchmarks/bench_tracking.py --smoke                  # one second per phase: does it still run?
 
 Method (load shape after RudderStack's rudder-load, guide reliability.md §B.5):
 
@@ -68,14 +69,18 @@ from typing import Any
 import orjson
 import psutil
 
-from _machine import describe_machine
+import _results
+from _results import describe_machine
 
 HERE = Path(__file__).resolve().parent
-OUT = HERE / "out"
 VENV_BIN = Path(sys.executable).parent
 PEER_SCRIPT = HERE / "_peer_sqlite_receiver.py"
 TARGET_EPS = 20_000
 TARGET_P99_MS = 100.0
+SMOKE = {
+    "events_per_second": 500, "seconds": 1, "closed_seconds": 1, "track_seconds": 1, "connections": 2,
+    "open_connections": 2, "users": 200, "grace": 5.0, "drain_timeout": 60.0, "track_pool_per_second": 200,
+}  # fmt: skip
 
 CONN_ERROR, TIMEOUT, CUT_OFF = -1, -2, -3
 STATUS_NAMES = {CONN_ERROR: "conn_error", TIMEOUT: "timeout", CUT_OFF: "unanswered"}
@@ -1026,7 +1031,7 @@ def parse_args() -> tuple[Config, argparse.Namespace]:
     p.add_argument("--skip-peer", action="store_true")
     p.add_argument("--skip-cxlens", action="store_true")
     p.add_argument("--tmp", default=None, help="parent of the temp dir (default: system temp)")
-    a = p.parse_args()
+    a = _results.parse_args(p, SMOKE)
     cfg = Config(
         a.events_per_second, a.batch_size, a.seconds, a.closed_seconds, a.track_seconds, a.connections,
         a.open_connections, a.gzip, a.users, a.seed, a.grace, a.timeout, a.drain_timeout,
@@ -1087,14 +1092,10 @@ def main() -> int:
     finally:
         _rmtree(tmp)
     results["ratios"] = ratios(results)
+    out = _results.write_result(a, "tracking", results)  # before the summary, which may fail on odd figures
     print()
     print(markdown(results))
-    OUT.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = OUT / f"tracking-{stamp}.json"
-    text = json.dumps(results, indent=2, default=str)
-    out.write_text(text)
-    print(f"\nJSON ({out}):\n{text}")
+    print(f"\nJSON ({out}):\n{out.read_text()}")
     return 0
 
 

@@ -7,22 +7,23 @@ of ``--repeat`` requests after a warm-up. "Overview, complete" is the shell plus
 fragments fetched six at a time, as a browser does.
 
     .venv/bin/python benchmarks/bench_web.py [--db cxlens-demo.duckdb] [--repeat 30]
+    .venv/bin/python benchmarks/bench_web.py --smoke     # a 100-customer, 1-month demo, one request each
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from _results import describe_machine, parse_args, write_result
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -37,6 +38,7 @@ from cxlens.errors import Conflict  # noqa: E402
 from cxlens.web.overview import TILES  # noqa: E402
 
 PASSWORD = "benchmark password 1"
+SMOKE = {"repeat": 1, "customers": 100, "months": 1}
 PAGES = [
     "/",
     *(f"/overview/tiles/{t.key}?days=90" for t in TILES),
@@ -48,10 +50,14 @@ PAGES = [
 ]
 
 
-def prepare(db: Path | None, folder: Path) -> Path:
+def prepare(args: argparse.Namespace, folder: Path) -> Path:
+    db: Path | None = args.db
     if db is None:
         db = folder / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "cxlens", "demo", "--no-serve", "--db", str(db)], check=True)
+        size = ["--customers", str(args.customers), "--months", str(args.months)]
+        subprocess.run(
+            [sys.executable, "-m", "cxlens", "demo", "--no-serve", "--db", str(db), *size], check=True
+        )
     store = open_store(Settings(db=db))
     try:
         with store.unit_of_work() as uow:
@@ -87,9 +93,11 @@ def main() -> int:
     )
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
+    parser.add_argument("--customers", type=int, default=20_000, help="demo size when --db is not given")
+    parser.add_argument("--months", type=int, default=12, help="demo history when --db is not given")
+    args = parse_args(parser, SMOKE)
     with tempfile.TemporaryDirectory(prefix="cxlens-bench-web-") as tmp:
-        db = prepare(args.db, Path(tmp))
+        db = prepare(args, Path(tmp))
         port = free_port()
         server = start_server(db, port)
         results: dict[str, dict[str, float]] = {}
@@ -119,9 +127,8 @@ def main() -> int:
                 print("overview, complete:", results["overview, complete (shell + fragments, 6 at a time)"])
         finally:
             stop_server(server)
-    out = ROOT / "benchmarks" / "out" / f"web-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": " ".join(sys.argv), "results": results}, indent=2))
+    machine = describe_machine(("cxlens", "duckdb", "uvicorn", "fastapi"))
+    out = write_result(args, "web", {"command": " ".join(sys.argv), "machine": machine, "results": results})
     print(f"JSON: {out}")
     return 0
 

@@ -19,6 +19,7 @@ HTTP status and optional structured ``data``. Ways in map it exactly once each:
     ├── Conflict (conflict, 409, exit 4)
     ├── PermissionDenied (permission_denied, 403, exit 5)
     ├── ImportFailed (import_failed, 422, exit 6)
+    ├── MissingExtra (missing_extra, 501, exit 9) — names the ``pip install 'cxlens[…]'`` to run
     └── WorkspaceError (workspace_error, 503, exit 7)
         ├── WorkspaceBusy (workspace_busy)
         └── MailFailed (mail_failed) — carries ``permanent``
@@ -30,7 +31,7 @@ from typing import Any, ClassVar
 
 
 class CxLensError(Exception):
-    """Base of every error cxlens raises on purpose."""
+    """An unexpected error: please report it. (The base of every error cxlens raises on purpose.)"""
 
     code: str = "internal_error"  # a subclass's default; an instance may carry a more precise one
     http_status: ClassVar[int] = 500
@@ -48,16 +49,22 @@ class CxLensError(Exception):
 
 
 class InvalidInput(CxLensError):
+    """Bad arguments or values: an option, a filter, a date, a definition."""
+
     code = "invalid_input"
     http_status = 400
     exit_code = 2
 
 
 class UnknownFormat(InvalidInput):
+    """A file whose format cannot be told from its name; pass ``--file-format``."""
+
     code = "unknown_format"
 
 
 class MappingError(InvalidInput):
+    """A ``--map`` entry that is not ``source_column=field``, or a ``--mapping`` file that cannot be read."""
+
     code = "invalid_mapping"
 
 
@@ -70,6 +77,8 @@ class Unauthenticated(CxLensError):
 
 
 class PayloadTooLarge(CxLensError):
+    """A request or upload over its size limit (HTTP only)."""
+
     code = "payload_too_large"
     http_status = 413
     exit_code = 2
@@ -88,18 +97,24 @@ class Overloaded(CxLensError):
 
 
 class NotFound(CxLensError):
+    """No customer, merge, survey, source, user or token matches."""
+
     code = "not_found"
     http_status = 404
     exit_code = 3
 
 
 class Conflict(CxLensError):
+    """The state does not allow it: merging a customer with itself, undoing a merge twice or out of order, a name already taken, ``demo`` over a non-demo workspace."""
+
     code = "conflict"
     http_status = 409
     exit_code = 4
 
 
 class PermissionDenied(CxLensError):
+    """The signed-in role does not allow it."""
+
     code = "permission_denied"
     http_status = 403
     exit_code = 5
@@ -113,7 +128,27 @@ class ImportFailed(CxLensError):
     exit_code = 6
 
 
+class MissingExtra(CxLensError):
+    """An optional library is not installed. The message names the extra that brings it
+    (``pip install 'cxlens[pandas]'``). 501: this installation lacks the feature; the request is
+    not at fault."""
+
+    code = "missing_extra"
+    http_status = 501
+    exit_code = 9
+
+    def __init__(self, *, feature: str, module: str, extra: str) -> None:
+        super().__init__(
+            f"{feature} needs the optional library {module}, which is not installed: "
+            f"run `pip install 'cxlens[{extra}]'`.",
+            data={"module": module, "extra": extra},
+        )
+        self.extra = extra
+
+
 class WorkspaceError(CxLensError):
+    """The workspace cannot be opened or is not a cxlens workspace."""
+
     code = "workspace_error"
     http_status = 503
     exit_code = 7

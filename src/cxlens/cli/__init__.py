@@ -10,6 +10,7 @@ import typer
 
 from cxlens.cli import customers, imports, metrics, serve, sources, surveys, tokens, users, workspace
 from cxlens.errors import CxLensError
+from cxlens.version import __version__
 
 app = typer.Typer(
     name="cxlens",
@@ -18,6 +19,23 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cxlens {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Customer-experience management: one customer, one timeline, rigorous CX metrics."""
+
+
 app.command("init")(workspace.init)
 app.add_typer(imports.app, name="import")
 app.add_typer(customers.app, name="customers")

@@ -67,7 +67,7 @@ def _timeline_row(item: TimelineItem) -> dict[str, Any]:
 @app.command("search")
 def search(
     text: str = typer.Argument(..., help="Part of a name, or an email, phone, user id or external id."),
-    limit: int = typer.Option(20, "--limit", "-n", min=1, max=500),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=500, help="How many customers at most."),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:

@@ -89,8 +89,8 @@ def demo(
     seed: int = typer.Option(7, "--seed", help="Random seed: the same seed builds the same company."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Build the workspace and exit."),
     db: Path | None = typer.Option(None, "--db", help=f"Demo workspace file (default ./{DEMO_DB})."),
-    host: str | None = typer.Option(None, "--host"),
-    port: int | None = typer.Option(None, "--port"),
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on (as for serve)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (as for serve)."),
 ) -> None:
     """Build a realistic, seeded demo company and serve it on http://127.0.0.1:8000."""
     from cxlens.demo.build import build_demo, reset_demo_file

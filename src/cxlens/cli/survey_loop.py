@@ -1,4 +1,4 @@
-"""``cxlens surveys loop add|list|disable|status|run`` — closing the loop on unhappy answers
+"""``cxlens surveys loop add|list|disable|status|run`` — closing the loop on unhappy responses
 (docs/surveys.md, "Closing the loop")."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 
 app = typer.Typer(
-    help="Closing the loop: unhappy answers become follow-up cases; solved ones re-survey the customer.",
+    help="Closing the loop: unhappy responses become follow-up cases; solved ones re-survey the customer.",
     no_args_is_help=True,
 )
 
@@ -34,9 +34,9 @@ def add(
     max_score: float | None = typer.Option(
         None,
         "--max-score",
-        help="Follow up answers scoring at most this (raw score). Default: nps 6, csat 2 (of 1–5), ces 3 (of 1–7).",
+        help="Follow up responses scoring at most this (raw score). Default: nps 6, csat 2 (of 1–5), ces 3 (of 1–7).",
     ),
-    survey: str | None = typer.Option(None, "--survey", help="Only answers to this survey (default: any)."),
+    survey: str | None = typer.Option(None, "--survey", help="Only responses to this survey (default: any)."),
     priority: str = typer.Option(
         "high", "--priority", help="The cases' priority: low, normal, high, urgent."
     ),
@@ -46,7 +46,7 @@ def add(
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
-    """Follow up answers from now on that score at most --max-score on --metric."""
+    """Follow up responses from now on that score at most --max-score on --metric."""
     with workspace_store(db) as store, store.unit_of_work() as uow:
         rule = add_rule(
             uow,
@@ -75,7 +75,7 @@ def disable(
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
-    """Stop following up new answers (follow-ups already opened still re-survey)."""
+    """Stop following up new responses (follow-ups already opened still re-survey)."""
     with workspace_store(db) as store, store.unit_of_work() as uow:
         rule = disable_rule(uow, name)
     render_record(rule, fmt, title="Follow-up rule disabled")
@@ -83,14 +83,16 @@ def disable(
 
 @app.command("status")
 def status(
-    since: str | None = typer.Option(None, "--since", help="Answers from this date (inclusive), YYYY-MM-DD."),
+    since: str | None = typer.Option(
+        None, "--since", help="Responses from this date (inclusive), YYYY-MM-DD."
+    ),
     until: str | None = typer.Option(
-        None, "--until", help="Answers before this date (exclusive), YYYY-MM-DD."
+        None, "--until", help="Responses before this date (exclusive), YYYY-MM-DD."
     ),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
-    """How many unhappy answers were followed up, solved, re-surveyed and recovered."""
+    """How many unhappy responses were followed up, solved, re-surveyed and recovered."""
     start, end = period_bound(since, "--since"), period_bound(until, "--until")
     with workspace_store(db) as store, store.session() as s:
         summary = loop_summary(s, since=start, until=end)
@@ -105,7 +107,7 @@ def status(
 
 @app.command("run")
 def run(db: Path | None = DbOption, fmt: OutputFormat = format_option()) -> None:
-    """One pass: open cases for new unhappy answers, plan re-surveys for solved follow-ups."""
+    """One pass: open cases for new unhappy responses, plan re-surveys for solved follow-ups."""
     contact_days = settings_for(db).survey_contact_days
     with workspace_store(db) as store:
         counts = run_loop(store, contact_days=contact_days, now=datetime.now(UTC))

@@ -63,7 +63,7 @@ def send(
 def invitations(
     survey: str | None = typer.Option(None, "--survey", help="Only this survey's invitations."),
     status: str | None = typer.Option(None, "--status", help="scheduled, sent, failed or suppressed."),
-    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
+    limit: int = typer.Option(100, "--limit", min=1, max=10_000, help="How many invitations, newest first."),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
@@ -96,7 +96,7 @@ def trigger_add(
     ),
     delay_minutes: float = typer.Option(0, "--delay-minutes", help="Wait this long after the moment."),
     sample: float = typer.Option(1.0, "--sample", help="Share of moments that invite (0.25: one in four)."),
-    touchpoint: str | None = typer.Option(None, "--touchpoint", help="Recorded with the answers."),
+    touchpoint: str | None = typer.Option(None, "--touchpoint", help="Recorded with the responses."),
     remind_after_days: float | None = typer.Option(None, "--remind-after-days", help="One reminder after."),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
@@ -128,7 +128,9 @@ def trigger_list(db: Path | None = DbOption, fmt: OutputFormat = format_option()
 
 @triggers.command("disable")
 def trigger_disable(
-    name: str = typer.Argument(...), db: Path | None = DbOption, fmt: OutputFormat = format_option()
+    name: str = typer.Argument(..., help="The trigger's name."),
+    db: Path | None = DbOption,
+    fmt: OutputFormat = format_option(),
 ) -> None:
     """Stop a trigger; its invitations not sent yet are dropped."""
     with workspace_store(db) as store, store.unit_of_work() as uow:

@@ -130,7 +130,7 @@ def archive(
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
-    """Stop a survey from being sent or answered (its answers stay)."""
+    """Stop a survey from being sent or answered (its responses stay)."""
     with workspace_store(db) as store, store.unit_of_work() as uow:
         record = archive_survey(uow, ref)
     render_record(_summary(record), fmt, title="Survey archived")
@@ -141,7 +141,7 @@ def link(
     survey: str = typer.Argument(..., help="Survey name or id."),
     customer: str = typer.Argument(..., help="The customer: id, email, phone or any identity."),
     channel: str = typer.Option(
-        "email", "--channel", help="Where the link is sent (recorded with the answer)."
+        "email", "--channel", help="Where the link is sent (recorded with the response)."
     ),
     touchpoint: str | None = typer.Option(
         None, "--touchpoint", help="The moment asked about, e.g. case_solved."

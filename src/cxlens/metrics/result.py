@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
 
-from cxlens.errors import InvalidInput
+from cxlens.errors import MissingExtra
 from cxlens.metrics.spec import MetricQuery
 
 COLUMNS = (
@@ -38,11 +40,17 @@ class MetricResult:
         return pa.Table.from_pylist(self.rows)
 
     def to_pandas(self) -> Any:
+        _optional("pandas", feature="MetricResult.to_pandas()")  # pyarrow imports it, with a bare error
         return self.to_arrow().to_pandas()
 
     def to_polars(self) -> Any:
-        try:
-            import polars as pl
-        except ImportError as error:
-            raise InvalidInput("Polars is not installed: `pip install polars` to use to_polars().") from error
+        pl = _optional("polars", feature="MetricResult.to_polars()")
         return pl.from_arrow(self.to_arrow())
+
+
+def _optional(module: str, *, feature: str) -> ModuleType:
+    """Import an optional library (the extra of the same name installs it) or say how to get it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise MissingExtra(feature=feature, module=module, extra=module) from error
