@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
@@ -18,7 +19,6 @@ from cxlens.ingest.service import import_table
 from cxlens.metrics.queries import run_metric
 from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -26,7 +26,7 @@ PASSWORD = "correct horse battery staple"
 def signed_in(store: DuckDBStore, tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
     with store.unit_of_work() as uow:
         create_user(uow, email="an@example.com", name="An", role=Role.analyst, password=PASSWORD)
-    client = TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    client = TestClient(app_for(store), follow_redirects=False)
     assert client.post("/login", data={"email": "an@example.com", "password": PASSWORD}).status_code == 303
     page = client.get("/import", headers={"accept": "text/html"}).text
     token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
