@@ -20,7 +20,6 @@ from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.links import create_link, open_link
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.web.ratelimit import RateLimiter
 
 FRAGMENT = {"hx-request": "true", "accept": "text/html"}
 
@@ -105,8 +104,7 @@ def test_bad_answers_unknown_and_expired_links(linked: tuple[DuckDBStore, str], 
 
 def test_public_answer_pages_are_rate_limited(linked: tuple[DuckDBStore, str], tmp_path: Path) -> None:
     store, token = linked
-    client = client_for(store, tmp_path)
-    client.app.state.survey_limiter = RateLimiter(limit=3, window=60)  # type: ignore[attr-defined]
+    client = TestClient(app_for(store, survey_answers_per_minute=3), follow_redirects=False)
     answers = [client.get(f"/s/{token}", headers={"accept": "text/html"}).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
 
