@@ -67,6 +67,7 @@ def create_app(container: Container) -> FastAPI:
     # Per client address, on the public answer pages (/s/, /p/, /w/): CXLENS_SURVEY_ANSWERS_PER_MINUTE.
     app.state.survey_limiter = RateLimiter(limit=web.survey_answers_per_minute, window=60)
     app.state.survey_job = container.survey_job
+    app.state.survey_scheduler = container.survey_job  # its name before the job runner (wake, stats)
     app.state.widget_settings = container.widgets
     install_error_handlers(app)
     # Outermost last: security headers on every answer; an unexpected error anywhere below becomes a
