@@ -91,3 +91,28 @@ def wait_applied(base: str, *, timeout: float = 120) -> dict[str, Any]:
             return stats
         time.sleep(0.1)
     raise AssertionError(f"events were not applied within {timeout} s")
+
+
+@contextmanager
+def serving_app(app: Any, **options: Any) -> Iterator[str]:
+    """``app`` served by a real uvicorn server on a thread of this process (for a test that adds a
+    route of its own); ``options`` are uvicorn's (e.g. from ``cli.serve.uvicorn_options``)."""
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, **{"log_level": "warning", **options, "host": "127.0.0.1", "port": port})
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("uvicorn did not start within 60 s")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(60)

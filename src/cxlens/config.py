@@ -108,6 +108,19 @@ class Settings(BaseSettings):
         description="How long a message id is remembered: a retry within this window is dropped as a "
         "duplicate (Segment: about 24 hours; RudderStack: 7 days).",
     )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses (or CIDR ranges) of reverse proxies, separated by commas, whose "
+        "`X-Forwarded-For` and `X-Forwarded-Proto` headers are believed. None by default: the client "
+        "address is the connection's peer, so a forged header cannot dodge the survey rate limit or lock "
+        "someone else out of sign-in (docs/security.md).",
+    )
+    upload_max_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest file accepted on the import page (413 `payload_too_large` beyond it); the "
+        "command line (`cxlens import`) has no limit.",
+    )
     session_hours: float = Field(
         default=12,
         gt=0,
@@ -130,6 +143,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="The address customers reach cxlens at, without a trailing slash: survey links in "
         "emails and the widget's script point there.",
+    )
+    survey_answers_per_minute: int = Field(
+        default=60,
+        ge=1,
+        description="Requests one client address may make per minute to the pages customers answer "
+        "surveys on (`/s/`, `/p/`, `/w/`) before getting 429 with `Retry-After`.",
     )
     smtp_host: str = Field(default="localhost", description="SMTP server that sends survey invitations.")
     smtp_port: int = Field(
@@ -166,6 +185,11 @@ class Settings(BaseSettings):
         gt=0,
         description="How often `cxlens serve` runs triggers, sends due invitations and reminders, and opens "
         "follow-up cases (`cxlens surveys run` does one pass, for cron).",
+    )
+    debug: bool = Field(
+        default=False,
+        description="Show the full traceback of an unexpected error on the command line instead of one "
+        "line (for a bug report).",
     )
 
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 from tests.auth_helpers import api_token, bearer
 from tests.factories import interaction, write_csv
 
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_file
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.web.app import create_app
 
 
 @pytest.fixture
@@ -22,7 +22,7 @@ def client(store: DuckDBStore, tmp_path: Path) -> TestClient:
         for i in range(5)
     ]
     import_file(store, "interactions", write_csv(tmp_path / "i.csv", rows), options=ImportOptions())
-    return TestClient(create_app(store), headers=bearer(api_token(store)))
+    return TestClient(app_for(store), headers=bearer(api_token(store)))
 
 
 def test_health(client: TestClient) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
@@ -17,7 +18,6 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -48,7 +48,7 @@ def app_store(store: DuckDBStore) -> DuckDBStore:
 
 
 def signed_in(store: DuckDBStore, tmp_path: Path, role: Role) -> tuple[TestClient, dict[str, str]]:
-    client = TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    client = TestClient(app_for(store), follow_redirects=False)
     login = client.post("/login", data={"email": f"{role}@example.com", "password": PASSWORD})
     assert login.status_code == 303
     page = client.get("/", headers=HTML).text

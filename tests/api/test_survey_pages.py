@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
@@ -23,7 +24,6 @@ from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.queries import survey_record
 from cxlens.surveys.responses import ResponseFilter, latest_responses, list_responses
 from cxlens.surveys.service import create_survey
-from cxlens.web.app import create_app
 from cxlens.web.survey_form import form_fields, form_from_document
 
 PASSWORD = "correct horse battery staple"
@@ -85,7 +85,7 @@ def add_survey(store: DuckDBStore, name: str = "nps-web") -> None:
 
 def signed_in(store: DuckDBStore, tmp_path: Path, role: Role) -> tuple[TestClient, dict[str, str]]:
     """A browser session and the headers an HTMX request carries (CSRF token as app.js sends it)."""
-    client = TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    client = TestClient(app_for(store), follow_redirects=False)
     response = client.post("/login", data={"email": f"{role}@example.com", "password": PASSWORD})
     assert response.status_code == 303
     page = client.get("/", headers=HTML).text

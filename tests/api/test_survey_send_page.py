@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import container_for
 from tests.auth_helpers import api_token, bearer
 
 from cxlens.auth.model import Role
 from cxlens.automation.triggers import list_triggers
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
-from cxlens.jobs.survey_pass import SchedulerConfig, SurveyScheduler
+from cxlens.jobs.runner import JobRunner, PeriodicJob
+from cxlens.jobs.survey_pass import SURVEY_JOB
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.service import create_survey, template_document
 from cxlens.web.app import create_app
@@ -47,15 +50,16 @@ class CountingPass:
     def __init__(self) -> None:
         self.calls = 0
 
-    def __call__(self, store: object, config: object) -> dict[str, int]:
+    def __call__(self) -> dict[str, int]:
         self.calls += 1
         return {}
 
 
-def client_for(
-    store: DuckDBStore, tmp_path: Path, role: Role, scheduler: SurveyScheduler | None = None
-) -> TestClient:
-    app = create_app(store, imports_dir=tmp_path / "up", scheduler=scheduler)
+def client_for(store: DuckDBStore, tmp_path: Path, role: Role, job: PeriodicJob | None = None) -> TestClient:
+    container = container_for(store)
+    if job is not None:  # the survey job, as bootstrap wires it when serving, with a stand-in pass
+        container = replace(container, survey_job=job, runner=JobRunner([job]))
+    app = create_app(container)
     return TestClient(app, headers={**bearer(api_token(store, role, name=f"{role}-t")), **HTML})
 
 
@@ -71,9 +75,8 @@ def test_sending_plans_invitations_under_the_contact_rule_and_wakes_the_schedule
     app_store: DuckDBStore, tmp_path: Path
 ) -> None:
     counting = CountingPass()
-    config = SchedulerConfig(smtp=None, send=None, interval_seconds=3600)  # type: ignore[arg-type]
-    scheduler = SurveyScheduler(app_store, config, run=counting)
-    with client_for(app_store, tmp_path, Role.analyst, scheduler) as client:
+    job = PeriodicJob(SURVEY_JOB, counting, interval=3600)
+    with client_for(app_store, tmp_path, Role.analyst, job) as client:
         first = client.post("/surveys/nps-q/send", data={"customers": "ana@example.com\nu3"})
         assert "1 invitation planned, 1 held back" in first.text and "leave within seconds" in first.text
         again = client.post("/surveys/nps-q/send", data={"segment": "vip"})
@@ -81,7 +84,7 @@ def test_sending_plans_invitations_under_the_contact_rule_and_wakes_the_schedule
         page = client.get("/surveys/nps-q/send")
         assert page.text.count("contact frequency") == 1 and page.text.count("no address") == 2
         assert "<img src=x" not in page.text
-        for _ in range(100):  # the page woke the scheduler's thread: a pass ran without the hour's wait
+        for _ in range(100):  # the page woke the survey job: a pass ran without the hour's wait
             if counting.calls:
                 break
             time.sleep(0.05)

@@ -11,14 +11,14 @@ import httpx
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.links import create_link
 from cxlens.surveys.service import archive_survey, create_survey, template_document
-from cxlens.surveys.widgets import WidgetSettings, create_widget, revoke_widget
-from cxlens.web.app import create_app
+from cxlens.surveys.widgets import create_widget, revoke_widget
 from cxlens.web.ratelimit import RateLimiter
 
 SHOP = "https://shop.example.com"
@@ -38,7 +38,7 @@ def world(store: DuckDBStore) -> tuple[DuckDBStore, str, str]:
 
 
 def client_for(store: DuckDBStore, tmp_path: Path) -> TestClient:
-    app = create_app(store, imports_dir=tmp_path / "uploads", widgets=WidgetSettings(public_url=PUBLIC))
+    app = app_for(store, public_url=PUBLIC)
     return TestClient(app, follow_redirects=False)
 
 

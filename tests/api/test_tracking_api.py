@@ -14,16 +14,20 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import container_for, with_live
 from tests.auth_helpers import api_token, bearer
 
 from cxlens.ingest.live import LiveConfig, LiveIngest
-from cxlens.ingest.segment_wire import WireLimits
 from cxlens.sources.service import create_source, revoke_source
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
 from cxlens.web.app import create_app
 
-LIMITS = WireLimits(max_event_bytes=2048, max_batch_bytes=16 * 1024, max_batch_events=20)
+LIMITS = {
+    "tracking_max_event_bytes": 2048,
+    "tracking_max_request_bytes": 16 * 1024,
+    "tracking_max_batch_events": 20,
+}
 
 
 def basic(key: str, *, colon: bool = True) -> dict[str, str]:
@@ -38,7 +42,8 @@ def new_key(store: DuckDBStore, name: str) -> str:
 
 def client_for(store: DuckDBStore, tmp_path: Path, config: LiveConfig | None = None) -> TestClient:
     live = LiveIngest(store, Spool(tmp_path / "spool"), config or LiveConfig(interval_seconds=0.05))
-    return TestClient(create_app(store, live=live, limits=LIMITS), headers=bearer(api_token(store)))
+    app = create_app(with_live(container_for(store, **LIMITS), live))
+    return TestClient(app, headers=bearer(api_token(store)))
 
 
 @pytest.fixture

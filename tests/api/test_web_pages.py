@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for, container_for
 
 from cxlens.auth.model import Role
 from cxlens.auth.service import create_user
@@ -18,15 +19,14 @@ from cxlens.ingest.service import import_table
 from cxlens.metrics.queries import run_metric
 from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 
 
-def signed_in(store: DuckDBStore, tmp_path: Path) -> tuple[TestClient, dict[str, str]]:
+def signed_in(store: DuckDBStore, tmp_path: Path, **settings: object) -> tuple[TestClient, dict[str, str]]:
     with store.unit_of_work() as uow:
         create_user(uow, email="an@example.com", name="An", role=Role.analyst, password=PASSWORD)
-    client = TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    client = TestClient(app_for(store, **settings), follow_redirects=False)
     assert client.post("/login", data={"email": "an@example.com", "password": PASSWORD}).status_code == 303
     page = client.get("/import", headers={"accept": "text/html"}).text
     token = page.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
@@ -79,6 +79,27 @@ def test_an_import_from_the_page_reports_rejects_and_drops_the_upload(
             break
         time.sleep(0.05)
     assert "1 imported" in page and "1 rejected" in page and "email" in page
-    assert not any((tmp_path / "uploads").rglob("people.csv"))  # the uploaded copy is gone
+    uploads = container_for(store).web.uploads_dir
+    assert uploads.is_dir() and not any(uploads.rglob("people.csv"))  # the uploaded copy is gone
     again = client.post("/import/run", data={"upload_id": upload_id, "entity": "customers"}, headers=csrf)
     assert again.status_code == 404
+
+
+def test_an_upload_over_the_configured_limit_is_refused_and_not_kept(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    client, csrf = signed_in(store, tmp_path, upload_max_bytes=2048)  # CXLENS_UPLOAD_MAX_BYTES
+    body = b"user_id,email\n" + b"".join(b"u%d,u%d@example.com\n" % (i, i) for i in range(200))
+    assert len(body) > 2048
+    refused = client.post(
+        "/import/preview", data={"entity": "customers"}, files={"file": ("big.csv", body)}, headers=csrf
+    )
+    assert refused.status_code == 413
+    small = client.post(
+        "/import/preview",
+        data={"entity": "customers"},
+        files={"file": ("small.csv", body[:1000])},
+        headers=csrf,
+    )
+    assert small.status_code == 200
+    assert not any(container_for(store).web.uploads_dir.rglob("big.csv"))

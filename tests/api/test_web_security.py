@@ -14,6 +14,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
+from tests.app_helpers import app_for
 from tests.auth_helpers import api_token, bearer
 
 from cxlens.auth.model import MATRIX, Permission, Role
@@ -21,7 +22,6 @@ from cxlens.auth.service import create_user
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.web.app import create_app
 from cxlens.web.security import PUBLIC_PATHS, SESSION_COOKIE
 
 PASSWORD = "correct horse battery staple"
@@ -60,7 +60,7 @@ def app_store(store: DuckDBStore, tmp_path: Path) -> DuckDBStore:
 
 
 def client_for(store: DuckDBStore, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    return TestClient(app_for(store), follow_redirects=False)
 
 
 def signed_in(store: DuckDBStore, tmp_path: Path, role: Role) -> tuple[TestClient, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,6 @@ from cxlens.auth.model import Principal, Role
 from cxlens.auth.passwords import needs_rehash, verify_password
 from cxlens.auth.queries import count_users, list_tokens, list_users, session_principal, token_principal
 from cxlens.auth.service import (
-    AuthSettings,
     LoginResult,
     create_token,
     create_user,
@@ -28,7 +28,7 @@ from cxlens.auth.service import (
     revoke_token,
     set_password,
 )
-from cxlens.bootstrap import open_store
+from cxlens.bootstrap import auth_settings, open_store
 from cxlens.config import Settings
 from cxlens.core.credentials import hash_secret
 from cxlens.errors import Conflict, InvalidInput, NotFound, Overloaded, Unauthenticated
@@ -36,7 +36,7 @@ from cxlens.storage.duckdb_store import DuckDBStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
-SETTINGS = AuthSettings()
+SETTINGS = auth_settings(Settings())
 
 
 def add_user(
@@ -230,7 +230,7 @@ def test_a_session_expires_after_the_configured_hours(store: DuckDBStore) -> Non
             email="ana@example.com",
             password=PASSWORD,
             client="10.0.0.1",
-            settings=AuthSettings(session_hours=0.5),
+            settings=replace(SETTINGS, session_hours=0.5),
             now=T0,
         )
     assert who(store, short.session_token, T0 + timedelta(minutes=31)) is None

@@ -44,16 +44,15 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 from tests.auth_helpers import api_token, bearer
 from tests.live_server import CXLENS
 
 import cxlens
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
-from cxlens.metrics.spec import MetricsSettings
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.web.app import create_app
 
 FIELDS = (
     "number",
@@ -232,7 +231,7 @@ def test_listed_with_its_definition(workspace: Any) -> None:
 
 def test_cli_rest_and_explorer_answer(workspace: Any, db_path: Path) -> None:
     client = TestClient(
-        create_app(workspace.store, metrics=MetricsSettings(min_n=5)),
+        app_for(workspace.store, metrics_min_n=5),
         headers=bearer(api_token(workspace.store)),
     )
     assert "response_rate" in {m["metric"] for m in client.get("/api/metrics").json()["items"]}

@@ -172,12 +172,10 @@ def test_cli_metrics_json_and_listing(workspace: Any, db_path: Path) -> None:
 
 def test_rest_metrics_list_and_query(workspace: Any) -> None:
     from fastapi.testclient import TestClient
-
-    from cxlens.metrics.spec import MetricsSettings
-    from cxlens.web.app import create_app
+    from tests.app_helpers import app_for
 
     client = TestClient(
-        create_app(workspace.store, metrics=MetricsSettings(min_n=5)),
+        app_for(workspace.store, metrics_min_n=5),
         headers=bearer(api_token(workspace.store)),
     )
     listed = client.get("/api/metrics").json()["items"]

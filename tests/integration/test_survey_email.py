@@ -4,6 +4,7 @@ reminders, and a pass that runs twice sending once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -12,19 +13,20 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 from tests.smtp_server import PASSWORD, USER, SmtpServer, links_in, smtp_server
 
+from cxlens.bootstrap import send_config, smtp_settings
+from cxlens.config import Settings
 from cxlens.errors import InvalidInput, MailFailed
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.jobs.survey_pass import SchedulerConfig, run_pass
-from cxlens.mail.smtp import Mailer, SmtpSettings
+from cxlens.mail.smtp import Mailer
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import open_link
-from cxlens.surveys.sending import SendConfig
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.web.app import create_app
 
 BASE = "http://cx.example.test"
 
@@ -56,7 +58,8 @@ def workspace(store: DuckDBStore) -> DuckDBStore:
 
 def config_for(smtp: SmtpServer, *, attempts: int = 3) -> SchedulerConfig:
     return SchedulerConfig(
-        smtp=SmtpSettings(
+        smtp=replace(
+            smtp_settings(Settings()),
             host=smtp.host,
             port=smtp.port,
             security="starttls",
@@ -65,8 +68,12 @@ def config_for(smtp: SmtpServer, *, attempts: int = 3) -> SchedulerConfig:
             timeout=10,
             tls_context=smtp.client_tls(),
         ),
-        send=SendConfig(
-            public_url=BASE, sender="Acme <feedback@acme.test>", link_days=14, max_attempts=attempts
+        send=replace(
+            send_config(Settings()),
+            public_url=BASE,
+            sender="Acme <feedback@acme.test>",
+            link_days=14,
+            max_attempts=attempts,
         ),
         contact_days=30,
     )
@@ -119,7 +126,7 @@ def test_invitations_arrive_with_a_one_click_scale_and_open_the_survey(
 
     # One click on "3" opens the survey with 3 chosen and the detractor's question shown; it is
     # saved as a partial answer, not recorded as a response (mail scanners click links too).
-    client = TestClient(create_app(workspace, imports_dir=tmp_path / "up"))
+    client = TestClient(app_for(workspace))
     page = client.get(
         urlsplit(scale[3]).path + "?" + urlsplit(scale[3]).query, headers={"accept": "text/html"}
     )
@@ -215,7 +222,7 @@ def test_after_the_last_attempt_an_invitation_is_marked_failed(
 
 def test_starttls_is_required_when_configured(tmp_path: Path) -> None:
     with smtp_server(tmp_path, tls=False) as plain:
-        settings = SmtpSettings(host=plain.host, port=plain.port, security="starttls", timeout=5)
+        settings = replace(smtp_settings(Settings()), host=plain.host, port=plain.port, timeout=5)
         with Mailer(settings) as mailer, pytest.raises(MailFailed, match="does not offer STARTTLS"):
             message = EmailMessage()
             message["To"] = "ana@example.com"
@@ -232,7 +239,7 @@ def test_a_reminder_goes_once_to_those_who_did_not_answer_and_opens_the_same_ans
     config = config_for(smtp)
     run_pass(workspace, config, now)
     first = {m["To"]: m for m in smtp.inbox.wait_for(2)}
-    client = TestClient(create_app(workspace, imports_dir=tmp_path / "up"))
+    client = TestClient(app_for(workspace))
     ben_link = urlsplit(links_in(first["ben@example.com"])[-1]).path
     assert client.post(ben_link, data={"nps_score": "9", "_action": "submit"}).status_code == 200
     assert run_pass(workspace, config, now + timedelta(days=1))["reminded"] == 0  # not yet

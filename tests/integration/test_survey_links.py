@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 
 from cxlens.errors import InvalidInput, NotFound
 from cxlens.ingest.options import ImportOptions
@@ -19,8 +20,6 @@ from cxlens.metrics.spec import make_query
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.links import create_link, open_link
 from cxlens.surveys.service import create_survey, template_document
-from cxlens.web.app import create_app
-from cxlens.web.ratelimit import RateLimiter
 
 FRAGMENT = {"hx-request": "true", "accept": "text/html"}
 
@@ -36,7 +35,7 @@ def linked(store: DuckDBStore) -> tuple[DuckDBStore, str]:
 
 
 def client_for(store: DuckDBStore, tmp_path: Path) -> TestClient:
-    return TestClient(create_app(store, imports_dir=tmp_path / "uploads"), follow_redirects=False)
+    return TestClient(app_for(store), follow_redirects=False)
 
 
 def test_a_customer_answers_once_and_the_answer_lands_everywhere(
@@ -105,8 +104,7 @@ def test_bad_answers_unknown_and_expired_links(linked: tuple[DuckDBStore, str], 
 
 def test_public_answer_pages_are_rate_limited(linked: tuple[DuckDBStore, str], tmp_path: Path) -> None:
     store, token = linked
-    client = client_for(store, tmp_path)
-    client.app.state.survey_limiter = RateLimiter(limit=3, window=60)  # type: ignore[attr-defined]
+    client = TestClient(app_for(store, survey_answers_per_minute=3), follow_redirects=False)
     answers = [client.get(f"/s/{token}", headers={"accept": "text/html"}).status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,20 +16,21 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import container_for, with_live
 from tests.smtp_server import PASSWORD, USER, SmtpServer, smtp_server
 
 from cxlens.automation.triggers import add_trigger, list_triggers, run_triggers
+from cxlens.bootstrap import send_config, smtp_settings
+from cxlens.config import Settings
 from cxlens.errors import InvalidInput
 from cxlens.ingest.live import LiveConfig, LiveIngest
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.jobs.survey_pass import SchedulerConfig, run_pass
-from cxlens.mail.smtp import SmtpSettings
 from cxlens.sources.service import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.storage.spool import Spool
 from cxlens.surveys.invitations import invite_customers
-from cxlens.surveys.sending import SendConfig
 from cxlens.surveys.service import create_survey, template_document
 from cxlens.web.app import create_app
 
@@ -53,10 +55,15 @@ def workspace(store: DuckDBStore) -> DuckDBStore:
 
 def config_for(smtp: SmtpServer, contact_days: float = 30) -> SchedulerConfig:
     return SchedulerConfig(
-        smtp=SmtpSettings(
-            host=smtp.host, port=smtp.port, username=USER, password=PASSWORD, tls_context=smtp.client_tls()
+        smtp=replace(
+            smtp_settings(Settings()),
+            host=smtp.host,
+            port=smtp.port,
+            username=USER,
+            password=PASSWORD,
+            tls_context=smtp.client_tls(),
         ),
-        send=SendConfig(public_url="http://cx.test", sender="feedback@acme.test"),
+        send=replace(send_config(Settings()), public_url="http://cx.test", sender="feedback@acme.test"),
         contact_days=contact_days,
     )
 
@@ -67,7 +74,7 @@ def track_through_the_api(store: DuckDBStore, tmp_path: Path, events: list[dict[
         key = create_source(uow, "shop").write_key
     live = LiveIngest(store, Spool(tmp_path / "spool"), LiveConfig(interval_seconds=0.05))
     auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
-    with TestClient(create_app(store, live=live)) as client:
+    with TestClient(create_app(with_live(container_for(store), live))) as client:
         for start in range(0, len(events), 500):
             batch = events[start : start + 500]
             assert client.post("/v1/batch", json={"batch": batch}, headers=auth).status_code == 200

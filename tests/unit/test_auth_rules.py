@@ -33,7 +33,8 @@ from cxlens.auth.passwords import (
     needs_rehash,
     verify_password,
 )
-from cxlens.auth.service import AuthSettings, auth_settings
+from cxlens.auth.service import AuthSettings
+from cxlens.bootstrap import auth_settings
 from cxlens.config import Settings
 from cxlens.core.credentials import hash_secret
 from cxlens.errors import InvalidInput
@@ -194,7 +195,7 @@ def test_auth_settings_come_from_the_one_settings_object() -> None:
     built = auth_settings(Settings(session_hours=2, login_max_failures=3, login_window_minutes=10))
     assert built == AuthSettings(session_hours=2, max_failures=3, window_minutes=10)
     assert built.session_lifetime.total_seconds() == 7200 and built.window.total_seconds() == 600
-    assert auth_settings(Settings()) == AuthSettings()
+    assert auth_settings(Settings()) == AuthSettings(session_hours=12, max_failures=5, window_minutes=15)
 
 
 def test_security_doc_carries_the_current_permission_matrix() -> None:

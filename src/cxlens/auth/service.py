@@ -23,7 +23,6 @@ from cxlens.auth.model import (
     token_hint,
 )
 from cxlens.auth.passwords import dummy_verify, hash_password, needs_rehash, verify_password
-from cxlens.config import Settings
 from cxlens.core.credentials import hash_secret
 from cxlens.errors import Conflict, NotFound, Overloaded, Unauthenticated
 from cxlens.storage.keys import insert_row
@@ -38,9 +37,11 @@ _MAX_CLIENT_LENGTH = 100
 
 @dataclass(frozen=True)
 class AuthSettings:
-    session_hours: float = 12
-    max_failures: int = 5
-    window_minutes: float = 15
+    """Sign-in rules, from Settings (``bootstrap.auth_settings``)."""
+
+    session_hours: float
+    max_failures: int
+    window_minutes: float
 
     @property
     def session_lifetime(self) -> timedelta:
@@ -49,14 +50,6 @@ class AuthSettings:
     @property
     def window(self) -> timedelta:
         return timedelta(minutes=self.window_minutes)
-
-
-def auth_settings(settings: Settings) -> AuthSettings:
-    return AuthSettings(
-        session_hours=settings.session_hours,
-        max_failures=settings.login_max_failures,
-        window_minutes=settings.login_window_minutes,
-    )
 
 
 # -- users ----------------------------------------------------------------------------------------

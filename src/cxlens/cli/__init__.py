@@ -3,12 +3,12 @@ render. Every CxLensError becomes one line on stderr and its exit code; no user 
 
 from __future__ import annotations
 
-import os
 import sys
 
 import typer
 
 from cxlens.cli import customers, imports, metrics, serve, sources, surveys, tokens, users, workspace
+from cxlens.config import Settings
 from cxlens.errors import CxLensError
 from cxlens.version import __version__
 
@@ -65,7 +65,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as error:
-        if os.environ.get("CXLENS_DEBUG"):
+        if _debug():
             raise
         from cxlens.cli.output import err_console
 
@@ -77,6 +77,15 @@ def main() -> None:
             soft_wrap=True,
         )
         sys.exit(1)
+
+
+def _debug() -> bool:
+    """CXLENS_DEBUG: show the traceback. Read only when something already failed, and never fatal:
+    the failure may be an invalid setting."""
+    try:
+        return Settings().debug
+    except Exception:
+        return False
 
 
 def _problem_text(problem: object) -> str:

@@ -4,58 +4,58 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from cxlens.auth.model import Role
 from cxlens.auth.queries import count_users
-from cxlens.auth.service import auth_settings, create_user
-from cxlens.bootstrap import (
-    live_ingest,
-    metrics_settings,
-    open_store,
-    survey_scheduler,
-    uploads_dir,
-    wire_limits,
-)
+from cxlens.auth.service import create_user
+from cxlens.bootstrap import Container, build, open_store
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
 from cxlens.sources.service import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.surveys.widgets import WidgetSettings
 
 DEMO_DB = Path("cxlens-demo.duckdb")
 DEMO_SOURCE = "demo-website"
 DEMO_ADMIN = "admin@example.com"
 
 
-def _run_server(store: DuckDBStore, settings: Settings) -> None:
+def _run_server(settings: Settings, store: DuckDBStore | None = None) -> None:
+    """Build the container (serving: live tracking and the survey pass), then hand it to uvicorn."""
     import uvicorn
 
     from cxlens.web.app import create_app
 
-    app = create_app(
-        store,
-        live=live_ingest(settings, store),
-        limits=wire_limits(settings),
-        metrics=metrics_settings(settings),
-        auth=auth_settings(settings),
-        imports_dir=uploads_dir(settings),
-        scheduler=survey_scheduler(settings, store),
-        widgets=WidgetSettings.from_settings(settings),
+    container = build(settings, serving=True, store=store)
+    app = create_app(container)
+    console.print(
+        f"Serving {container.store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)"
     )
-    console.print(f"Serving {store.path} on http://{settings.host}:{settings.port}  (Ctrl+C to stop)")
-    with store.session() as s:
+    with container.store.session() as s:
         if count_users(s) == 0:
             console.print(
                 "No users yet: create one with `cxlens users create EMAIL --name NAME --role admin`.",
                 markup=False,
             )
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(app, **uvicorn_options(container), log_level="warning")
     finally:
-        store.close()
+        container.store.close()
+
+
+def uvicorn_options(container: Container) -> dict[str, Any]:
+    """Where to listen, and whose forwarded headers to believe: only CXLENS_TRUSTED_PROXIES' (uvicorn
+    would otherwise trust any from loopback, so a local client could claim any address)."""
+    proxies = list(container.web.trusted_proxies)
+    return {
+        "host": container.settings.host,
+        "port": container.settings.port,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": proxies,
+    }
 
 
 def serve(
@@ -65,7 +65,7 @@ def serve(
 ) -> None:
     """Serve the workspace over HTTP (JSON API at /api, OpenAPI at /openapi.json)."""
     settings = _with_address(settings_for(db), host, port)
-    _run_server(open_store(settings), settings)
+    _run_server(settings)
 
 
 def _with_address(settings: Settings, host: str | None, port: int | None) -> Settings:
@@ -128,4 +128,4 @@ def demo(
         store.close()
         console.print(f"Demo workspace ready: {path}")
         return
-    _run_server(store, settings)
+    _run_server(settings, store)

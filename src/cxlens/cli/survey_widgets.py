@@ -8,10 +8,10 @@ from typing import Any
 
 import typer
 
+from cxlens.bootstrap import widget_settings
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
 from cxlens.surveys.widgets import (
-    WidgetSettings,
     create_widget,
     list_widgets,
     public_link_url,
@@ -39,7 +39,7 @@ def create(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """A widget for SURVEY on the given origins; prints the script tag to paste into the site."""
-    settings = WidgetSettings.from_settings(settings_for(db))
+    settings = widget_settings(settings_for(db))
     with workspace_store(db) as store, store.unit_of_work() as uow:
         widget = create_widget(uow, survey=survey, origins=origins, touchpoint=touchpoint)
     tag = script_tag(settings.public_url, widget["key"])
@@ -79,7 +79,7 @@ def public_link(
     fmt: OutputFormat = format_option(),
 ) -> None:
     """The survey's public link: anyone who opens it may answer (anonymously)."""
-    settings = WidgetSettings.from_settings(settings_for(db))
+    settings = widget_settings(settings_for(db))
     with workspace_store(db) as store, store.session() as s:
         url = public_link_url(s, survey, settings)
     if fmt is OutputFormat.json:

@@ -172,6 +172,8 @@ class _Pending:
 class LiveIngest:
     """Owns the spool writer and the processor; the web app calls ``accept`` per request."""
 
+    name = "tracking"  # a job of the runner (jobs/runner.py): started and stopped with the app
+
     def __init__(self, store: Store, spool: Spool, config: LiveConfig) -> None:
         self.spool = spool
         self.config = config

@@ -72,6 +72,11 @@ class PeriodicJob:
         """Run now rather than at the end of the period (cheap; safe from any thread)."""
         self._wake.set()
 
+    @property
+    def woken(self) -> bool:
+        """A wake is waiting for its run (the run clears it as it starts)."""
+        return self._wake.is_set()
+
     async def stop(self, timeout: float = 30) -> None:
         self._stop.set()
         self._wake.set()

@@ -24,11 +24,11 @@ Security = Literal["none", "starttls", "tls"]
 class SmtpSettings:
     host: str
     port: int
-    security: Security = "starttls"
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 30.0
-    sender: str = "cxlens <surveys@localhost>"
+    security: Security
+    username: str | None
+    password: str | None
+    timeout: float
+    sender: str
     tls_context: ssl.SSLContext | None = None  # tests trust their own certificate; default: the system's
 
 

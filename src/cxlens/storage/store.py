@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -69,6 +69,10 @@ class UnitOfWork(Session, Protocol):
 
 
 class Store(Protocol):
+    # Called with the domain events of each committed unit of work, after COMMIT (bootstrap appends
+    # the event bus's ``publish``); a rolled-back unit of work calls nothing.
+    on_commit: list[Callable[[list[DomainEvent]], None]]
+
     @property
     def path(self) -> str: ...
 

@@ -36,8 +36,8 @@ RETRY_MINUTES = 5  # then 20, 80: 5 × 4^(attempt - 1)
 class SendConfig:
     public_url: str  # e.g. https://cx.example.com, no trailing slash
     sender: str
-    link_days: float = 30
-    max_attempts: int = 3
+    link_days: float
+    max_attempts: int
     batch: int = 500  # invitations per pass; the next pass takes the rest
 
 

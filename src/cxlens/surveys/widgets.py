@@ -27,7 +27,6 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from typing import Any
 
-from cxlens.config import Settings
 from cxlens.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
@@ -49,17 +48,9 @@ _NO_SURVEY = "This survey does not exist or is closed."
 class WidgetSettings:
     """What the widget and the public link need from Settings."""
 
-    public_url: str = "http://127.0.0.1:8000"
-    contact_days: float = 30
-    link_days: float = 30
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> WidgetSettings:
-        return cls(
-            public_url=settings.public_url.rstrip("/"),
-            contact_days=settings.survey_contact_days,
-            link_days=settings.survey_link_days,
-        )
+    public_url: str
+    contact_days: float
+    link_days: float
 
 
 @dataclass(frozen=True)

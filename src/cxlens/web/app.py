@@ -1,28 +1,20 @@
-"""The ASGI application: built from a store by ``create_app`` (the composition root calls it)."""
+"""The ASGI application: ``create_app(bootstrap.build(settings))``."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI
 
 from cxlens.auth.model import Permission
-from cxlens.auth.service import AuthSettings
-from cxlens.ingest.live import LiveIngest
-from cxlens.ingest.segment_wire import WireLimits
-from cxlens.jobs.survey_pass import SurveyScheduler
-from cxlens.metrics.spec import MetricsSettings
-from cxlens.storage.store import Store
-from cxlens.surveys.widgets import WidgetSettings
+from cxlens.bootstrap import Container
 from cxlens.version import __version__
 from cxlens.web.api import customers, tracking
 from cxlens.web.api import metrics as metrics_api
 from cxlens.web.cors import TrackingCors
-from cxlens.web.errors import install_error_handlers
+from cxlens.web.errors import UnexpectedErrors, install_error_handlers
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages import customers as customer_pages
 from cxlens.web.pages import (
@@ -41,35 +33,18 @@ from cxlens.web.security import AuthGate, SecurityHeaders, require
 from cxlens.web.templating import mount_static
 
 
-def create_app(  # noqa: PLR0913 - the composition root's parts, each optional and keyword-only
-    store: Store,
-    *,
-    live: LiveIngest | None = None,
-    limits: WireLimits | None = None,
-    metrics: MetricsSettings | None = None,
-    auth: AuthSettings | None = None,
-    imports_dir: Path | None = None,
-    upload_max_bytes: int = 512 << 20,
-    scheduler: SurveyScheduler | None = None,
-    widgets: WidgetSettings | None = None,
-) -> FastAPI:
-    """``live`` runs the tracking API (``/v1``); without it those routes answer 503. Uploads for
-    the import page are kept in ``imports_dir`` (a temporary folder when None). ``scheduler`` runs
-    survey triggers, invitations and reminders in the background while the app serves."""
+def create_app(container: Container) -> FastAPI:
+    """The app over a wired container (``bootstrap.build``). Its lifespan starts the container's job
+    runner (live tracking, the survey pass, when serving) and stops it on shutdown."""
+    store, runner = container.store, container.runner
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if live is not None:
-            await live.start()
-        if scheduler is not None:
-            scheduler.start()
+        await runner.start()
         try:
             yield
         finally:
-            if scheduler is not None:
-                scheduler.stop()
-            if live is not None:
-                await live.stop()
+            await runner.stop()
 
     # No /docs or /redoc: FastAPI's built-in pages load their scripts from a CDN, and cxlens works
     # offline. The OpenAPI document stays at /openapi.json.
@@ -81,20 +56,25 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
         redoc_url=None,
         lifespan=lifespan,
     )
+    web = container.web
+    app.state.container = container
     app.state.store = store
-    app.state.live = live
-    app.state.wire_limits = limits or WireLimits()
-    app.state.metrics = metrics or MetricsSettings()
-    app.state.auth = auth or AuthSettings()
-    folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
-    app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
-    app.state.survey_limiter = RateLimiter(limit=60, window=60)  # per client, on public answer pages
-    app.state.survey_scheduler = scheduler
-    app.state.widget_settings = widgets or WidgetSettings()  # the web widget and public links (/w/, /p/)
+    app.state.live = container.live
+    app.state.wire_limits = container.wire_limits
+    app.state.metrics = container.metrics
+    app.state.auth = container.auth
+    app.state.imports = ImportJobs(store, web.uploads_dir, max_bytes=web.upload_max_bytes)
+    # Per client address, on the public answer pages (/s/, /p/, /w/): CXLENS_SURVEY_ANSWERS_PER_MINUTE.
+    app.state.survey_limiter = RateLimiter(limit=web.survey_answers_per_minute, window=60)
+    app.state.survey_job = container.survey_job
+    app.state.survey_scheduler = container.survey_job  # its name before the job runner (wake, stats)
+    app.state.widget_settings = container.widgets
     install_error_handlers(app)
-    # Outermost last: security headers on every answer, CORS for /v1, then authentication.
+    # Outermost last: security headers on every answer; an unexpected error anywhere below becomes a
+    # complete 500 (web/errors.py); CORS for /v1, then authentication.
     app.add_middleware(AuthGate, store=store)
     app.add_middleware(TrackingCors)
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(SecurityHeaders)
     mount_static(app)
     app.include_router(customers.router, dependencies=[Depends(require(Permission.view_customers))])
@@ -121,10 +101,10 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
             "version": __version__,
             "schema_version": store.schema_version(),
         }
-        if live is not None:
-            body["tracking"] = live.stats()
-        if scheduler is not None:
-            body["surveys"] = scheduler.stats()
+        if container.live is not None:
+            body["tracking"] = container.live.stats()
+        if container.survey_job is not None:
+            body["surveys"] = container.survey_job.stats()
         return body
 
     return app

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from cxlens.auth.model import Permission, Principal
+from cxlens.bootstrap import Container
 from cxlens.storage.store import Session, Store
 from cxlens.web.security import require
 
@@ -26,3 +27,9 @@ def read_session(request: Request) -> Iterator[Session]:
 Reader = Annotated[Session, Depends(read_session)]
 ResponsesViewer = Annotated[Principal, Depends(require(Permission.view_responses))]
 SurveyManager = Annotated[Principal, Depends(require(Permission.manage_surveys))]
+
+
+def get_container(request: Request) -> Container:
+    """Everything bootstrap wired (``app.state.container``); the other ``app.state`` names are parts of it."""
+    container: Container = request.app.state.container
+    return container

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from cxlens.auth.service import AuthSettings, login, logout
 from cxlens.errors import Overloaded, Unauthenticated
+from cxlens.web.clients import client_address
 from cxlens.web.pages.render import render
 from cxlens.web.security import SESSION_COOKIE
 
@@ -36,7 +37,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=2048)] = "/",
 ) -> Response:
     settings: AuthSettings = request.app.state.auth
-    client = request.client.host if request.client else "unknown"
+    client = client_address(request)
     try:
         with request.app.state.store.unit_of_work() as uow:
             result = login(uow, email=email, password=password, client=client, settings=settings)

@@ -16,6 +16,7 @@ from cxlens.errors import InvalidInput
 from cxlens.surveys.language import completion_text, visible_questions
 from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
 from cxlens.surveys.widgets import frame_origins
+from cxlens.web.clients import client_address
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.ratelimit import RateLimiter
 
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 
 def _guard(request: Request) -> None:
     limiter: RateLimiter = request.app.state.survey_limiter  # one per app (web/app.py)
-    limiter.check(request.client.host if request.client else "unknown")
+    limiter.check(client_address(request))
 
 
 def _locale(request: Request, link: OpenLink) -> str:

@@ -1,6 +1,6 @@
 """``/surveys/{name}/send``: every way to ask with one survey — invite customers by email (and see
 what became of each invitation), triggers that ask by themselves, web widgets for the brand's site,
-and the survey's public link. Sending itself is the survey scheduler's work (it is woken so the
+and the survey's public link. Sending itself is the survey pass's work (the ``surveys`` background job) (it is woken so the
 emails leave within seconds); the page only plans, under the contact-frequency rule."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from cxlens.auth.model import Permission
 from cxlens.automation.triggers import KINDS, add_trigger, list_triggers
 from cxlens.errors import InvalidInput
-from cxlens.jobs.survey_pass import SurveyScheduler
+from cxlens.jobs.runner import PeriodicJob
 from cxlens.storage.store import Session
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import sendable_survey
@@ -27,7 +27,7 @@ from cxlens.surveys.widgets import (
     revoke_widget,
     script_tag,
 )
-from cxlens.web.deps import Reader
+from cxlens.web.deps import Reader, get_container
 from cxlens.web.pages.render import render
 from cxlens.web.security import require
 
@@ -35,9 +35,9 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permis
 MAX_RECIPIENTS = 1000  # by hand; larger audiences go by segment
 
 
-def _scheduler(request: Request) -> SurveyScheduler | None:
-    scheduler: SurveyScheduler | None = request.app.state.survey_scheduler
-    return scheduler
+def _survey_job(request: Request) -> PeriodicJob | None:
+    """The survey pass's background job (only while serving): planned invitations wake it."""
+    return get_container(request).survey_job
 
 
 def _contact_days(request: Request) -> float:
@@ -119,16 +119,16 @@ async def send(request: Request, name: str) -> Response:
             )
     except InvalidInput as error:
         return render(request, "survey_send_result.html", error=error.message)
-    scheduler = _scheduler(request)
-    if scheduler is not None:
-        scheduler.wake()
+    job = _survey_job(request)
+    if job is not None:  # invitations planned here are no domain event: wake the pass by hand
+        job.wake()
     return render(
         request,
         "survey_send_result.html",
         invited=admitted.scheduled,
         held_back=admitted.suppressed,
         contact_days=_contact_days(request),
-        scheduled=scheduler is not None,
+        scheduled=job is not None,
     )
 
 

@@ -26,6 +26,7 @@ from cxlens.surveys.widgets import (
     visitor_from,
     widget_for_origin,
 )
+from cxlens.web.clients import client_address
 from cxlens.web.pages.render import render
 from cxlens.web.ratelimit import RateLimiter
 
@@ -48,7 +49,7 @@ class OpenRequest(BaseModel):
 
 def _guard(request: Request) -> None:
     limiter: RateLimiter = request.app.state.survey_limiter  # one per app, shared with /s/
-    limiter.check(request.client.host if request.client else "unknown")
+    limiter.check(client_address(request))
 
 
 def _settings(request: Request) -> WidgetSettings:
