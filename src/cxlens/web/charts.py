@@ -10,6 +10,7 @@ reads dots and brackets as paths into nested objects. The dimension's own name i
 
 from __future__ import annotations
 
+from datetime import UTC
 from math import ceil
 from typing import Any
 
@@ -21,9 +22,8 @@ _INK, _ACCENT, _SMALL_MARK = "#111827", "#2563eb", "#6b7280"
 # Readable chart text: Vega-Lite's 10–11 px defaults render at about 9 px in a container chart.
 _AXIS = {"labelFontSize": 12, "titleFontSize": 13, "labelColor": "#374151", "titleColor": _INK}
 _LEGEND = {"labelFontSize": 12, "titleFontSize": 13, "labelLimit": 220}
-# Ticks fall on the grain's own boundaries, with a label format that names that period.
-_TICKS = {"day": ("day", 1, "%d %b"), "week": ("week", 1, "%d %b"), "month": ("month", 1, "%b %Y")}
-_TICKS["quarter"] = ("month", 3, "%b %Y")
+# Ticks fall on the periods of the grain, labelled in a format that names such a period.
+_PERIOD_FORMAT = {"day": "%d %b", "week": "%d %b", "month": "%b %Y", "quarter": "%b %Y"}
 _MAX_TICKS = 12
 _FIGURES = ("period", "value", "ci_low", "ci_high", "n")
 
@@ -80,7 +80,11 @@ def sparkline(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
 def _tooltip(title: str, by: list[str], *, grain: str | None) -> list[alt.Tooltip]:
     return [
         *(alt.Tooltip(f"{_field(i)}:N", title=dim) for i, dim in enumerate(by)),
-        *([alt.Tooltip("period:T", title="Period", format=_TICKS[grain][2])] if grain else []),
+        *(
+            [alt.Tooltip("period:T", title="Period", format=_PERIOD_FORMAT[grain], formatType="utc")]
+            if grain
+            else []
+        ),
         alt.Tooltip("value:Q", title=title, format=".2f"),
         alt.Tooltip("ci_low:Q", title="95% interval from", format=".2f"),
         alt.Tooltip("ci_high:Q", title="95% interval to", format=".2f"),
@@ -90,12 +94,21 @@ def _tooltip(title: str, by: list[str], *, grain: str | None) -> list[alt.Toolti
 
 
 def _time_axis(rows: list[dict[str, Any]], grain: str) -> alt.X:
-    """Time on x, one tick per period of the grain (every k-th when there are many)."""
-    interval, step, fmt = _TICKS[grain]
-    periods = len({row.get("period") for row in rows})
-    every = max(1, ceil(periods / _MAX_TICKS))
-    axis = alt.Axis(tickCount={"interval": interval, "step": step * every}, format=fmt, labelOverlap=True)
-    return alt.X("period:T", title=None, axis=axis)
+    """Time on x (UTC: periods are UTC), a tick at the start of every period of the grain — every
+    k-th when there are many. The ticks are the periods themselves: Vega's own week ticks fall on
+    Sundays, ours start on Monday."""
+    periods = sorted({_utc_moment(row["period"]) for row in rows if row.get("period") is not None})
+    every = max(1, ceil(len(periods) / _MAX_TICKS))
+    axis = alt.Axis(
+        values=[alt.DateTime(year=p.year, month=p.month, date=p.day, utc=True) for p in periods[::every]],
+        format=_PERIOD_FORMAT[grain],
+        labelOverlap="greedy",
+    )
+    return alt.X("period:T", title=None, axis=axis, scale=alt.Scale(type="utc"))
+
+
+def _utc_moment(moment: Any) -> Any:
+    return moment.astimezone(UTC) if getattr(moment, "tzinfo", None) else moment
 
 
 def _lines(
@@ -111,7 +124,9 @@ def _lines(
         return alt.layer(band, line)
     series = _field(0)
     # The legend's symbols keep full colour: the marks' opacity follows the pick, the key must not.
-    color = alt.Color(f"{series}:N", title=by[0], legend=alt.Legend(symbolOpacity=1))
+    # Below the chart, in columns: on a phone a legend at the side takes half the plot's width.
+    legend = alt.Legend(symbolOpacity=1, orient="bottom", direction="horizontal", columns=4)
+    color = alt.Color(f"{series}:N", title=by[0], legend=legend)
     picked = alt.selection_point(fields=[series], bind="legend", on="pointerover", clear="pointerout")
     band = base.mark_area().encode(
         x=x,
