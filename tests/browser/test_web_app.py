@@ -213,6 +213,11 @@ def test_retention_and_customer_attribute_charts_draw_their_marks(page: Page, de
     lines = page.locator("#results .chart svg .mark-line path")
     expect(lines.first).to_be_visible(timeout=15_000)
     assert lines.count() >= 2  # a line per plan
+    bands = "Array.from(document.querySelectorAll('#results .chart svg .mark-area path'), p => parseFloat(p.getAttribute('opacity') || '1')).filter(o => o > 0).length"
+    assert page.evaluate(bands) == 0  # no haze of overlapping bands until a plan is picked
+    points = page.locator("#results .chart svg .mark-symbol path")
+    points.nth(points.count() // 2).hover()
+    page.wait_for_function(f"({bands}) === 1", timeout=5_000)  # the plan pointed at shows its band
     sizes: Any = page.evaluate(
         "Array.from(document.querySelectorAll('#results .chart svg text'), t => parseFloat(getComputedStyle(t).fontSize))"
     )

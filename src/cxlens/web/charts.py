@@ -111,6 +111,18 @@ def _utc_moment(moment: Any) -> Any:
     return moment.astimezone(UTC) if getattr(moment, "tzinfo", None) else moment
 
 
+def _points(base: alt.Chart, x: alt.X, y: alt.Y, color: Any, opacity: Any, tooltip: Any) -> Any:
+    """The line's points; a small sample's point is hollow (an indication, not a fact)."""
+    return base.mark_point(filled=True, size=40, strokeWidth=1.5).encode(
+        x=x,
+        y=y,
+        stroke=color,
+        fill=alt.condition(alt.datum.small, alt.value("#ffffff"), color),
+        opacity=opacity,
+        tooltip=tooltip,
+    )
+
+
 def _lines(
     base: alt.Chart, rows: list[dict[str, Any]], *, unit: str, by: list[str], grain: str, tooltip: Any
 ) -> Any:
@@ -120,14 +132,15 @@ def _lines(
     y = alt.Y("value:Q", title=unit, scale=alt.Scale(zero=False))
     if not by:
         band = base.mark_area(opacity=0.15, color=_ACCENT).encode(x=x, y="ci_low:Q", y2="ci_high:Q")
-        line = base.mark_line(point=True, color=_ACCENT).encode(x=x, y=y, tooltip=tooltip)
-        return alt.layer(band, line)
+        line = base.mark_line(color=_ACCENT).encode(x=x, y=y)
+        return alt.layer(band, line, _points(base, x, y, alt.value(_ACCENT), alt.value(1.0), tooltip))
     series = _field(0)
     # The legend's symbols keep full colour: the marks' opacity follows the pick, the key must not.
     # Below the chart, in columns: on a phone a legend at the side takes half the plot's width.
     legend = alt.Legend(symbolOpacity=1, orient="bottom", direction="horizontal", columns=4)
     color = alt.Color(f"{series}:N", title=by[0], legend=legend)
     picked = alt.selection_point(fields=[series], bind="legend", on="pointerover", clear="pointerout")
+    dimmed = alt.condition(picked, alt.value(1.0), alt.value(0.25))
     band = base.mark_area().encode(
         x=x,
         y="ci_low:Q",
@@ -135,14 +148,8 @@ def _lines(
         color=color,
         opacity=alt.condition(picked, alt.value(0.2), alt.value(0.0), empty=False),
     )
-    line = base.mark_line(point=True).encode(
-        x=x,
-        y=y,
-        color=color,
-        opacity=alt.condition(picked, alt.value(1.0), alt.value(0.25)),
-        tooltip=tooltip,
-    )
-    return alt.layer(band, line.add_params(picked))
+    line = base.mark_line().encode(x=x, y=y, color=color, opacity=dimmed)
+    return alt.layer(band, line, _points(base, x, y, color, dimmed, tooltip).add_params(picked))
 
 
 def _bars(base: alt.Chart, *, unit: str, by: list[str], tooltip: Any) -> Any:
