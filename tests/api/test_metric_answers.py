@@ -208,3 +208,9 @@ def test_the_overview_compares_with_nothing_when_the_window_before_is_empty(
     client: TestClient, key: str
 ) -> None:
     assert _tile_change(client, key, 365) == "nothing to compare with in the 365 days before"
+
+
+def test_a_tile_with_nothing_to_compare_with_gives_no_verdict(client: TestClient) -> None:
+    page = client.get("/overview/tiles/cases", params={"days": 365}).text
+    assert "nothing to compare with" in page
+    assert "n.s." not in page and "significant" not in page and "change__arrow" not in page

@@ -203,14 +203,14 @@ def test_retention_and_customer_attribute_charts_draw_their_marks(page: Page, de
     sign_in(page, demo_server, Role.admin, "/explore?metric=retention&grain=month")
     table_rows = page.locator("#results tbody tr")
     expect(table_rows.first).to_be_visible()
-    cells = page.locator("#results .chart svg .mark-rect path")
+    cells = page.locator("#results .chart svg .mark-rect.role-mark path")
     expect(cells).to_have_count(table_rows.count(), timeout=15_000)  # a cell per cohort and age
     page.goto(demo_server + "/explore?metric=nps&by=customer:plan&grain=")
-    expect(page.locator("#results .chart svg .mark-rect path").first).to_be_visible(timeout=15_000)
-    assert page.locator("#results .chart svg .mark-rect path").count() >= 2  # a bar per plan
+    expect(page.locator("#results .chart svg .mark-rect.role-mark path").first).to_be_visible(timeout=15_000)
+    assert page.locator("#results .chart svg .mark-rect.role-mark path").count() >= 2  # a bar per plan
     expect(page.locator("#results .chart svg")).to_contain_text("customer:plan")
     page.goto(demo_server + "/explore?metric=nps&by=customer:plan&grain=month")
-    lines = page.locator("#results .chart svg .mark-line path")
+    lines = page.locator("#results .chart svg .mark-line.role-mark path")
     expect(lines.first).to_be_visible(timeout=15_000)
     assert lines.count() >= 2  # a line per plan
     bands = "Array.from(document.querySelectorAll('#results .chart svg .mark-area path'), p => parseFloat(p.getAttribute('opacity') || '1')).filter(o => o > 0).length"
@@ -238,7 +238,9 @@ def test_overview_and_explorer_fit_the_screen(
         assert page.locator(".tile__change", has_text=re.compile(r"\d\.0 vs|-0\.0")).count() == 0
         screenshot(page, f"overview-365-{width}")
         page.goto(demo_server + "/explore?metric=csat&by=channel&grain=month")
-        expect(page.locator("#results .chart svg .mark-line path").first).to_be_visible(timeout=15_000)
+        expect(page.locator("#results .chart svg .mark-line.role-mark path").first).to_be_visible(
+            timeout=15_000
+        )
         width_used: Any = page.evaluate("document.documentElement.scrollWidth")
         assert width_used <= width, "nothing wider than the screen"
         screenshot(page, f"explorer-{width}")
