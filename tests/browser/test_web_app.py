@@ -195,3 +195,55 @@ def test_hostile_customer_text_never_runs(page: Page, demo_server: str) -> None:
     screenshot(page, "hostile-text")
     assert dialogs == [], f"customer text ran as code: {dialogs}"
     assert page.locator("iframe").count() == 0
+
+
+def test_retention_and_customer_attribute_charts_draw_their_marks(page: Page, demo_server: str) -> None:
+    """The retention chart was blank beside a full table, and any customer:<attribute> grouping
+    answered 500 (the chart library read the colon as a type code)."""
+    sign_in(page, demo_server, Role.admin, "/explore?metric=retention&grain=month")
+    table_rows = page.locator("#results tbody tr")
+    expect(table_rows.first).to_be_visible()
+    cells = page.locator("#results .chart svg .mark-rect.role-mark path")
+    expect(cells).to_have_count(table_rows.count(), timeout=15_000)  # a cell per cohort and age
+    page.goto(demo_server + "/explore?metric=nps&by=customer:plan&grain=")
+    expect(page.locator("#results .chart svg .mark-rect.role-mark path").first).to_be_visible(timeout=15_000)
+    assert page.locator("#results .chart svg .mark-rect.role-mark path").count() >= 2  # a bar per plan
+    expect(page.locator("#results .chart svg")).to_contain_text("customer:plan")
+    page.goto(demo_server + "/explore?metric=nps&by=customer:plan&grain=month")
+    lines = page.locator("#results .chart svg .mark-line.role-mark path")
+    expect(lines.first).to_be_visible(timeout=15_000)
+    assert lines.count() >= 2  # a line per plan
+    bands = "Array.from(document.querySelectorAll('#results .chart svg .mark-area path'), p => parseFloat(p.getAttribute('opacity') || '1')).filter(o => o > 0).length"
+    assert page.evaluate(bands) == 0  # no haze of overlapping bands until a plan is picked
+    points = page.locator("#results .chart svg .mark-symbol path")
+    points.nth(points.count() // 2).hover()
+    page.wait_for_function(f"({bands}) === 1", timeout=5_000)  # the plan pointed at shows its band
+    sizes: Any = page.evaluate(
+        "Array.from(document.querySelectorAll('#results .chart svg text'), t => parseFloat(getComputedStyle(t).fontSize))"
+    )
+    assert sizes and min(sizes) >= 12, "chart text is readable"
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_overview_and_explorer_fit_the_screen(
+    browser: Any, console_errors: ConsoleErrors, demo_server: str, width: int
+) -> None:
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    console_errors.watch(page)
+    try:
+        sign_in(page, demo_server, Role.admin, "/?days=365")
+        expect(page.locator(".tile--loading")).to_have_count(0, timeout=30_000)
+        expect(page.locator(".tile__change").first).to_be_visible()
+        assert page.locator(".tile__change", has_text=re.compile(r"\d\.0 vs|-0\.0")).count() == 0
+        screenshot(page, f"overview-365-{width}")
+        page.goto(demo_server + "/explore?metric=csat&by=channel&grain=month")
+        expect(page.locator("#results .chart svg .mark-line.role-mark path").first).to_be_visible(
+            timeout=15_000
+        )
+        width_used: Any = page.evaluate("document.documentElement.scrollWidth")
+        assert width_used <= width, "nothing wider than the screen"
+        screenshot(page, f"explorer-{width}")
+    finally:
+        context.close()
+    assert console_errors.unexpected() == []

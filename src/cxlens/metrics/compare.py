@@ -80,6 +80,8 @@ def _rest_counts(
         total = counts_of(aggregate(rows, metric, replace(query, by=())), metric, query)
         return {k: total[k] - v for k, v in own.items()}
     dim = query.by[0]
+    if not table.num_rows:  # a filter that matches nothing: no values, so no rest to compute
+        return {k: np.array([], dtype=np.float64) for k in own}
     parts = []
     for value in table.column(dim).to_pylist():
         others = rows.filter(nw.col(dim).cast(nw.String()) != str(value))

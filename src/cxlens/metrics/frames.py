@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import narwhals as nw
@@ -20,7 +21,7 @@ import pyarrow as pa
 from cxlens.cases.model import resolved_sql
 from cxlens.errors import InvalidInput
 from cxlens.metrics.schedule import Schedule, business_hours_sql
-from cxlens.metrics.spec import MetricsSettings
+from cxlens.metrics.spec import FIRST_YEAR, LAST_YEAR, MetricsSettings
 from cxlens.storage.store import Session
 
 DEFAULT_SCHEDULE = MetricsSettings().schedule
@@ -58,10 +59,30 @@ def attribute_key(dimension: str) -> str | None:
     return key
 
 
-def _utc(ts: str) -> str:
+# Microseconds since the epoch of the first and the last instant a metric reads (spec.FIRST_YEAR ..
+# LAST_YEAR): a stored time outside them (a tracking call's "0001-01-01T00:00:00+14:00", written
+# before entry checks existed) is read as missing rather than breaking every answer that meets it.
+_PLAUSIBLE_US = tuple(
+    int((datetime(year, 1, 1, tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()) * 1_000_000
+    for year in (FIRST_YEAR, LAST_YEAR)
+)
+
+
+def _plausible_us(ts: str) -> str:
+    low, high = _PLAUSIBLE_US
+    return f"CASE WHEN epoch_us({ts}) >= {low} AND epoch_us({ts}) < {high} THEN epoch_us({ts}) END"
+
+
+def _utc(*ts: str) -> str:
     """A TIMESTAMPTZ as a plain UTC timestamp: truncating it to a day, week or month then needs no
-    time-zone library (the ICU path cost 400 of 630 ms for NPS by month over 8.8M answers)."""
-    return f"make_timestamp(epoch_us({ts}))"
+    time-zone library (the ICU path cost 400 of 630 ms for NPS by month over 8.8M answers). With
+    several, the first plausible one; an implausible time is NULL."""
+    return f"make_timestamp(coalesce({', '.join(_plausible_us(t) for t in ts)}))"
+
+
+def _plausible(ts: str) -> str:
+    """A source's own time is within the years metrics read (rows outside are not read)."""
+    return f"{_plausible_us(ts)} IS NOT NULL"
 
 
 def _hours(end: str) -> str:
@@ -96,7 +117,7 @@ SOURCES: dict[str, Source] = {
         {},
         {
             "segment": _col("c.segment"),
-            "started_at": _col(_utc("coalesce(c.signed_up_at, c.first_seen_at, c.created_at)")),
+            "started_at": _col(_utc("c.signed_up_at", "c.first_seen_at", "c.created_at")),
             "churned_at": _col(_utc("c.churned_at")),
         },
         where="c.customer_key = c.canonical_key",
@@ -113,6 +134,7 @@ SOURCES: dict[str, Source] = {
             "segment": _col("c.segment", "customer"),
             "stage": _col("j.journey_stage", "customer", "journey"),
         },
+        where=_plausible("r.answered_at"),
     ),
     # Survey invitations that went out (scheduled, failed and held-back ones never reached anyone),
     # with whether their personal link was answered (completed: a partial save leaves answered_at NULL).
@@ -135,7 +157,7 @@ SOURCES: dict[str, Source] = {
             "segment": _col("c.segment", "customer"),
             "stage": _col("j.journey_stage", "customer", "journey"),
         },
-        where="v.status = 'sent' AND v.sent_at IS NOT NULL",
+        where=f"v.status = 'sent' AND {_plausible('v.sent_at')}",
     ),
     "cases": Source(
         "FROM cases k",
@@ -167,6 +189,7 @@ SOURCES: dict[str, Source] = {
                 "customer",
             ),
         },
+        where=_plausible("k.created_at"),
     ),
 }
 

@@ -14,7 +14,7 @@ grid are then plain arithmetic on that small result.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import narwhals as nw
@@ -23,7 +23,7 @@ import numpy as np
 from cxlens.errors import InvalidInput
 from cxlens.metrics import stats
 from cxlens.metrics.frames import collect_rows
-from cxlens.metrics.periods import period_start
+from cxlens.metrics.periods import period_grid, period_start
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import MetricQuery, as_instant, utc
 from cxlens.metrics.stats import rounded
@@ -84,7 +84,7 @@ def _churn_rows(
     query: MetricQuery,
     last: datetime | None,
 ) -> list[dict[str, Any]]:
-    periods = _grid(
+    periods = period_grid(
         min(counts["started"]),
         max([*counts["started"], *counts["churned"], *([last] if last else [])]),
         grain,
@@ -179,24 +179,6 @@ def _figures(estimate: stats.Estimate, i: int) -> dict[str, float | None]:
         "ci_low": rounded(estimate.low[i]),
         "ci_high": rounded(estimate.high[i]),
     }
-
-
-def _grid(first: datetime, last: datetime, grain: str) -> list[datetime]:
-    periods, current = [], first
-    while current <= last:
-        periods.append(current)
-        current = _next(current, grain)
-    return periods
-
-
-def _next(start: datetime, grain: str) -> datetime:
-    if grain == "day":
-        return start + timedelta(days=1)
-    if grain == "week":
-        return start + timedelta(weeks=1)
-    months = 3 if grain == "quarter" else 1
-    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
-    return start.replace(year=year, month=month + 1)
 
 
 def _in_range(period: datetime, query: MetricQuery) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import narwhals as nw
 
 from cxlens.metrics.spec import GRAINS
@@ -19,3 +21,33 @@ def period_start(moment: nw.Expr, grain: str) -> nw.Expr:
     for days in range(2, 7):
         start = start.when(back == days).then(day.dt.offset_by(f"-{days}d"))
     return start.otherwise(day)
+
+
+def floor_period(moment: datetime, grain: str) -> datetime:
+    """The start of ``moment``'s period, in Python (for a few values: grid bounds, not rows)."""
+    day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    first_month = (day.month - 1) // 3 * 3 + 1 if grain == "quarter" else day.month
+    return day.replace(month=first_month, day=1)
+
+
+def next_period(start: datetime, grain: str) -> datetime:
+    if grain == "day":
+        return start + timedelta(days=1)
+    if grain == "week":
+        return start + timedelta(weeks=1)
+    months = 3 if grain == "quarter" else 1
+    year, month = divmod(start.year * 12 + start.month - 1 + months, 12)
+    return start.replace(year=year, month=month + 1)
+
+
+def period_grid(first: datetime, last: datetime, grain: str) -> list[datetime]:
+    """Every period start from ``first`` to ``last`` (both period starts), in order."""
+    periods, current = [], first
+    while current <= last:
+        periods.append(current)
+        current = next_period(current, grain)
+    return periods

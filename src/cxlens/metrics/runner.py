@@ -23,8 +23,9 @@ from cxlens.metrics.rank_test import previous_period_p, window_p
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.samples import Samples, paired_p, sorted_samples
 from cxlens.metrics.samples import counts as sample_counts
-from cxlens.metrics.spec import GRAINS, MetricQuery, as_instant, utc
+from cxlens.metrics.spec import GRAINS, MetricQuery, as_instant, check_window, utc
 from cxlens.metrics.stats import rounded
+from cxlens.metrics.zero_fill import zero_filled
 
 PERIOD = "period"
 _DAY = "_day"
@@ -69,8 +70,7 @@ def _check_common(query: MetricQuery, dimensions: tuple[str, ...]) -> None:
             )
     if query.grain is not None and query.grain not in GRAINS:
         raise InvalidInput(f"Unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}.")
-    if query.since and query.until and utc(query.since) >= utc(query.until):
-        raise InvalidInput("--since must be before --until.")
+    check_window(query.since, query.until)
     if not 0.5 <= query.confidence < 1:
         raise InvalidInput("The confidence level must be between 0.5 and 1 (e.g. 0.95).")
 
@@ -86,6 +86,8 @@ def compute_metric(frame: nw.LazyFrame[Any], query: MetricQuery) -> MetricResult
     window = in_window(rows, metric, query.since, query.until)
     samples = duration_samples(window, metric, query)
     current = aggregate(window, metric, query, samples)
+    if metric.family == "count" and query.grain is not None:  # a period without rows counts zero
+        current = zero_filled(current, by=list(query.by), period=PERIOD, grain=query.grain)
     previous = _previous_counts(rows, metric, query, current)
     finished = metric.finish(counts_of(current, metric, query), query.confidence, query.options)
     ranked = _rank_p_values(rows, metric, query, current, samples) if metric.family == "duration" else None
@@ -316,6 +318,9 @@ def _comparison(
     if previous is None or not len(nan):
         return {"change": nan, "p_value": nan, "previous_value": nan, "previous_n": nan}
     before, found = previous
+    # An empty previous period or window (before the data starts, or a filter that matched nothing
+    # then) is nothing to compare with: "+17517 (significant)" against zero cases says nothing.
+    found = found & (np.nan_to_num(before["n"]) > 0)
     earlier = metric.finish(before, query.confidence, query.options).estimate.value
     previous_value = np.where(found, earlier, np.nan)
     return {
@@ -326,7 +331,7 @@ def _comparison(
             np.nan,
         ),
         "previous_value": previous_value,
-        "previous_n": before["n"],
+        "previous_n": np.where(found, before["n"], np.nan),
     }
 
 
@@ -358,6 +363,8 @@ def _rows(
         labels = [{**label, PERIOD: as_instant(label[PERIOD])} for label in labels]
     out = []
     for i in range(len(n)):
+        if n[i] == 0 and metric.family != "count":  # nothing measured (a filter matched nothing): no row
+            continue
         flags = _flags(n[i], compared["previous_n"][i], metric, query)
         p = rounded(compared["p_value"][i])
         out.append(

@@ -11,6 +11,10 @@ from cxlens.errors import InvalidInput
 from cxlens.metrics.schedule import Schedule, parse_schedule
 
 GRAINS = {"day": "1d", "week": "1w", "month": "1mo", "quarter": "1q"}
+# The years a question may ask about (and a stored time may have to be read at all: metrics/frames.py).
+# Outside them a window's arithmetic (the window before, the period before) leaves the calendar
+# Python and the engines share; no customer experience predates 1900 or outlasts 2200.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,25 @@ def as_time(value: datetime | date | str | None, name: str) -> datetime | date |
         return datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
     except ValueError as error:
         raise InvalidInput(f"{name}: {value!r} is not an ISO date (YYYY-MM-DD) or date-time.") from error
+
+
+def check_window(since: datetime | date | None, until: datetime | date | None) -> None:
+    """A question's range: each end within FIRST_YEAR..LAST_YEAR (UTC), ``since`` before ``until``."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not FIRST_YEAR <= _utc_year(value) < LAST_YEAR:
+            raise InvalidInput(
+                f"{name}: {value.isoformat()} is outside the years {FIRST_YEAR}–{LAST_YEAR - 1} a metric can cover.",
+                data={"field": name},
+            )
+    if since is not None and until is not None and utc(since) >= utc(until):
+        raise InvalidInput("--since must be before --until.")
+
+
+def _utc_year(value: datetime | date) -> int:
+    try:
+        return utc(value).year
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC, which Python cannot hold
+        return 0
 
 
 def parse_filters(pairs: Sequence[str]) -> dict[str, str]:

@@ -19,8 +19,13 @@ WINDOWS = (30, 90, 365)  # days the overview can look back; 90 by default
 TREND_MONTHS = 12
 
 
+def _plus(v: float, digits: int) -> str:
+    """``v`` with its sign, rounded to ``digits`` decimals; never "-0.0" (a rounded zero is zero)."""
+    return f"{round(v, digits) + 0.0:+,.{digits}f}"
+
+
 def _signed(v: float) -> str:
-    return f"{v:+.0f}"
+    return _plus(v, 0)
 
 
 def _pct(v: float) -> str:
@@ -39,6 +44,29 @@ def _count(v: float) -> str:
     return f"{v:,.0f}"
 
 
+# A change carries its unit: NPS moves in points, shares in percentage points (not %), CES in
+# points of its 1–7 scale, times in hours, counts as whole numbers with the relative change.
+def _points_change(v: float, _: float | None) -> str:
+    return f"{_plus(v, 1)} points"
+
+
+def _pp_change(v: float, _: float | None) -> str:
+    return f"{_plus(v, 1)} percentage points"
+
+
+def _scale_change(v: float, _: float | None) -> str:
+    return f"{_plus(v, 2)} points"
+
+
+def _hours_change(v: float, _: float | None) -> str:
+    return f"{_plus(v, 1)} hours"
+
+
+def _count_change(v: float, previous: float | None) -> str:
+    relative = f" ({_plus(100 * v / previous, 1)}%)" if previous else ""
+    return f"{_plus(v, 0)}{relative}"
+
+
 @dataclass(frozen=True)
 class Tile:
     key: str
@@ -48,14 +76,15 @@ class Tile:
     fmt: Callable[[float], str]
     good: str | None  # which direction is better: "up", "down", or None for volumes
     where: dict[str, str] = field(default_factory=dict)
+    change: Callable[[float, float | None], str] = _points_change  # (change, previous value) as text
 
 
 TILES = (
     Tile("nps", "Brand perception", "Net Promoter Score", "nps", _signed, "up"),
-    Tile("csat", "Satisfaction", "CSAT (top-2-box)", "csat", _pct, "up"),
-    Tile("ces", "Ease", "Customer effort (CES, 1–7)", "ces", _one, "up"),
-    Tile("ttr", "Resolution", "Time to resolution (median)", "ttr", _hours, "down"),
-    Tile("fcr", "Resolution", "First-contact resolution", "fcr", _pct, "up"),
+    Tile("csat", "Satisfaction", "CSAT (top-2-box)", "csat", _pct, "up", change=_pp_change),
+    Tile("ces", "Ease", "Customer effort (CES, 1–7)", "ces", _one, "up", change=_scale_change),
+    Tile("ttr", "Resolution", "Time to resolution (median)", "ttr", _hours, "down", change=_hours_change),
+    Tile("fcr", "Resolution", "First-contact resolution", "fcr", _pct, "up", change=_pp_change),
     # Surveys sent when a case is solved carry the touchpoint case_solved (docs/metrics.md).
     Tile(
         "csat_resolved",
@@ -65,10 +94,11 @@ TILES = (
         _pct,
         "up",
         {"touchpoint": "case_solved"},
+        change=_pp_change,
     ),
-    Tile("churn", "Relationship", "Churn rate (monthly)", "churn_rate", _pct, "down"),
-    Tile("cases", "Volume", "Cases opened", "case_volume", _count, None),
-    Tile("responses", "Volume", "Survey responses", "response_count", _count, None),
+    Tile("churn", "Relationship", "Churn rate (monthly)", "churn_rate", _pct, "down", change=_pp_change),
+    Tile("cases", "Volume", "Cases opened", "case_volume", _count, None, change=_count_change),
+    Tile("responses", "Volume", "Survey responses", "response_count", _count, None, change=_count_change),
 )
 
 
@@ -170,12 +200,13 @@ def _tile_dict(
             "interval_text": "no data in this window",
             "n": 0,
             "change_text": "",
+            "compared": False,
             "significant": False,
             "direction": None,
             "flags": [],
         }
     change = row.get("change")
-    direction = None if not change else ("up" if change > 0 else "down")
+    direction = None if not change else ("up" if change > 0 else "down")  # a change of 0: no arrow
     significant = bool(row.get("significant"))
     if change is None:
         change_text = f"nothing to compare with in {compared_with}"
@@ -185,7 +216,9 @@ def _tile_dict(
         p_text = (
             f", p = {p:.3f}" if p is not None and p >= 0.001 else (", p < 0.001" if p is not None else "")
         )
-        change_text = f"{change:+.1f} vs {compared_with} ({verdict}{p_text})"
+        change_text = (
+            f"{tile.change(change, row.get('previous_value'))} vs {compared_with} ({verdict}{p_text})"
+        )
     low, high = row.get("ci_low"), row.get("ci_high")
     interval = (
         f"95% interval {tile.fmt(low)} – {tile.fmt(high)}" if low is not None and high is not None else ""
@@ -196,6 +229,7 @@ def _tile_dict(
         "interval_text": interval,
         "n": row["n"],
         "change_text": change_text,
+        "compared": change is not None,
         "significant": significant,
         "direction": direction,
         "flags": row.get("flags", []),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,17 @@ def fmt_number(value: float | None, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def fmt_time(value: Any, pattern: str = "%Y-%m-%d", empty: str = "—") -> str:
+    """A date or time by ``pattern``. Anything else is shown as stored: DuckDB hands a time Python
+    cannot hold (year 0, from an unchecked "0001-01-01T00:00:00+14:00") over as text, and a page
+    must show it rather than fail."""
+    if value is None:
+        return empty
+    if isinstance(value, date):
+        return value.strftime(pattern)
+    return str(value)
+
+
 @cache
 def static_url(path: str) -> str:
     """``/static/<path>?v=<content hash>``: a new URL whenever the file changes, which is what
@@ -79,6 +91,7 @@ def templates() -> Jinja2Templates:
     )
     env.filters["json_script"] = json_script
     env.filters["fmt_number"] = fmt_number
+    env.filters["fmt_time"] = fmt_time
     env.globals["static_url"] = static_url
     return Jinja2Templates(env=env)
 

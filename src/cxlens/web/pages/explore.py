@@ -15,7 +15,7 @@ from cxlens.metrics.queries import run_metric
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.spec import GRAINS, make_query, parse_filters
 from cxlens.storage.store import Session
-from cxlens.web.charts import metric_chart
+from cxlens.web.charts import metric_chart, retention_chart
 from cxlens.web.deps import Reader
 from cxlens.web.downloads import csv_download
 from cxlens.web.pages.render import is_fragment, render
@@ -25,15 +25,19 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(require(Permis
 Many = Annotated[list[str], Query()]
 
 
-# On screen, figures are rounded for reading; the CSV keeps every digit the engine gives.
+# On screen, figures are rounded for reading and named for a reader; the CSV keeps every digit the
+# engine gives, under the API's column names.
 _DISPLAY: dict[str, dict[str, Any]] = {
-    **{
-        c: {"key": c, "label": c, "numeric": True, "digits": 2}
-        for c in ("value", "ci_low", "ci_high", "change")
-    },
+    "value": {"key": "value", "label": "value", "numeric": True, "digits": 2},
+    "interval": {"key": "interval", "label": "95% interval"},
+    "change": {"key": "change", "label": "change", "numeric": True, "digits": 2},
     "p_value": {"key": "p_value", "label": "p", "numeric": True, "digits": 3},
     "n": {"key": "n", "label": "n", "numeric": True, "digits": 0},
+    "significant": {"key": "significant", "label": "significant"},
+    "flags": {"key": "flags", "label": "notes"},
 }
+_FLAGS = {"small_n": "small sample", "previous_small_n": "small sample before"}
+_FIGURES = ("n", "value", "ci_low", "ci_high", "change", "p_value", "significant", "flags")
 
 
 @dataclass(frozen=True)
@@ -82,24 +86,64 @@ def _result(request: Request, s: Session, q: Question) -> MetricResult:
     return run_metric(s, query, request.app.state.metrics.schedule)
 
 
+def _labels(q: Question) -> list[str]:
+    """The columns that name a row: the dimensions, then the period (retention: cohort and age)."""
+    if q.metric == "retention":
+        return [*q.by, "cohort", "age"]
+    return [*q.by, *(["period"] if q.grain or q.metric == "churn_rate" else [])]
+
+
+def _cell(column: str, value: Any) -> Any:
+    if column == "period" and value is not None:
+        return value.date().isoformat()
+    if column == "flags":
+        return ", ".join(value or [])
+    return value
+
+
 def _table(result: MetricResult, q: Question) -> tuple[list[str], list[list[Any]]]:
+    columns = [*_labels(q), *_FIGURES]
+    return columns, [[_cell(c, row.get(c)) for c in columns] for row in result.rows]
+
+
+def _interval(low: float | None, high: float | None) -> str:
+    return "–" if low is None or high is None else f"{low:,.2f} – {high:,.2f}"
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    """Whether the change is significant, only where a test ran (no p, no verdict)."""
+    if row.get("p_value") is None:
+        return ""
+    return "yes" if row.get("significant") else "no"
+
+
+def _shown(result: MetricResult, q: Question) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The table on the page: an interval as one readable cell, flags in words."""
+    labels = _labels(q)
     columns = [
-        *q.by,
-        *(["period"] if q.grain else []),
-        *("n", "value", "ci_low", "ci_high", "change", "p_value", "significant", "flags"),
+        *labels,
+        *(_DISPLAY[c] for c in ("n", "value", "interval", "change", "p_value", "significant", "flags")),
     ]
-    rows = []
-    for row in result.rows:
-        cells = []
-        for column in columns:
-            value = row.get(column)
-            if column == "period" and value is not None:
-                value = value.date().isoformat()
-            elif column == "flags":
-                value = ", ".join(value or [])
-            cells.append(value)
-        rows.append(cells)
+    rows = [
+        {
+            **{c: _cell(c, row.get(c)) for c in labels},
+            **{c: row.get(c) for c in ("n", "value", "change", "p_value")},
+            "interval": _interval(row.get("ci_low"), row.get("ci_high")),
+            "significant": _verdict(row),
+            "flags": ", ".join(_FLAGS.get(f, f) for f in row.get("flags") or ()),
+        }
+        for row in result.rows
+    ]
     return columns, rows
+
+
+def _chart(result: MetricResult, q: Question, chosen: dict[str, Any]) -> dict[str, Any] | None:
+    if not result.rows:
+        return None
+    if q.metric == "retention":
+        return retention_chart(result.rows, title=chosen["title"], by=q.by)
+    grain = q.grain or ("month" if "period" in result.rows[0] else None)  # churn: monthly by default
+    return metric_chart(result.rows, title=chosen["title"], unit=chosen["unit"], by=q.by, grain=grain)
 
 
 @router.get("/explore")
@@ -128,12 +172,8 @@ def explore(request: Request, s: Reader, q: Asked) -> Response:
     except InvalidInput as error:
         context["error"] = error.message
     else:
-        columns, context["rows"] = _table(result, q)
-        context["columns"] = [_DISPLAY.get(c, c) for c in columns]
-        if result.rows:
-            context["chart_spec"] = metric_chart(
-                result.rows, title=chosen["title"], unit=chosen["unit"], by=q.by, grain=q.grain
-            )
+        context["columns"], context["rows"] = _shown(result, q)
+        context["chart_spec"] = _chart(result, q, chosen)
     return render(request, "explore_results.html" if is_fragment(request) else "explore.html", **context)
 
 
