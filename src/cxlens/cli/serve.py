@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import typer
@@ -42,6 +43,7 @@ def _run_server(store: DuckDBStore, settings: Settings) -> None:
         metrics=metrics_settings(settings),
         auth=auth_settings(settings),
         imports_dir=uploads_dir(settings),
+        upload_max_age=timedelta(hours=settings.upload_max_age_hours),
         scheduler=survey_scheduler(settings, store),
         widgets=WidgetSettings.from_settings(settings),
     )

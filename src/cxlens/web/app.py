@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
     auth: AuthSettings | None = None,
     imports_dir: Path | None = None,
     upload_max_bytes: int = 512 << 20,
+    upload_max_age: timedelta = timedelta(hours=24),
     scheduler: SurveyScheduler | None = None,
     widgets: WidgetSettings | None = None,
 ) -> FastAPI:
@@ -87,7 +89,7 @@ def create_app(  # noqa: PLR0913 - the composition root's parts, each optional a
     app.state.metrics = metrics or MetricsSettings()
     app.state.auth = auth or AuthSettings()
     folder = imports_dir or Path(tempfile.mkdtemp(prefix="cxlens-uploads-"))
-    app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes)
+    app.state.imports = ImportJobs(store, folder, max_bytes=upload_max_bytes, max_age=upload_max_age)
     app.state.survey_limiter = RateLimiter(limit=60, window=60)  # per client, on public answer pages
     app.state.survey_scheduler = scheduler
     app.state.widget_settings = widgets or WidgetSettings()  # the web widget and public links (/w/, /p/)
