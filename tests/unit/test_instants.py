@@ -61,3 +61,17 @@ def test_arrow_check_agrees_for_aware_and_naive_columns() -> None:
     expected = [not ok for _, ok in CASES[1:]] + [None]
     assert arrow_out_of_range(aware).to_pylist() == expected
     assert arrow_out_of_range(naive).to_pylist() == expected
+
+
+def test_a_forged_timeline_cursor_with_an_absurd_instant_is_invalid_input() -> None:
+    from cxlens.customers.queries import decode_cursor, encode_cursor
+    from cxlens.errors import InvalidInput
+
+    good = datetime(2024, 5, 1, tzinfo=UTC)
+    assert decode_cursor(encode_cursor(good, "i1")) == (good, "i1")
+    try:
+        decode_cursor(encode_cursor(CASES[0][0], "i1"))
+    except InvalidInput as error:
+        assert "cursor is not valid" in error.message
+    else:
+        raise AssertionError("an out-of-range cursor was accepted")
