@@ -10,6 +10,7 @@ flight (the next run completes it exactly, thanks to idempotency keys) and so pr
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -135,8 +136,14 @@ def load_staged(uow: UnitOfWork, entity: str, columns: list[str], *, options: Im
     plan, report = _prepare(uow, spec, columns, options, source_file=f"<{entity}>")
     total = int(uow.fetch_value(f"SELECT coalesce(max(_row), 0) FROM {CAND}"))
     take_chunk(uow, 1, total + 1)
-    _fold(report, LOADERS[spec.name](uow, plan.identities))
+    _fold(report, _loader(spec, options)(uow, plan.identities))
     return report
+
+
+def _loader(spec: EntitySpec, options: ImportOptions) -> Loader:
+    if spec.name == "customers" and not options.trusted:
+        return partial(load_customers, trusted=False)
+    return LOADERS[spec.name]
 
 
 def drop_staging(s: Session) -> None:
@@ -174,7 +181,7 @@ def _load_chunks(
     progress: Progress | None,
 ) -> None:
     total = int(s.fetch_value(f"SELECT coalesce(max(_row), 0) FROM {CAND}"))
-    loader = LOADERS[spec.name]
+    loader = _loader(spec, options)
     for start, stop in chunks(total, options.chunk_rows):
         with store.unit_of_work(s) as uow:
             duplicates = take_chunk(uow, start, stop, keyed_table=KEYED_TABLES.get(spec.name))
