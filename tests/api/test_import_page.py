@@ -3,8 +3,10 @@ offers (and guesses) identity fields, with every rejected value reported."""
 
 from __future__ import annotations
 
+import html
 import io
 import os
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -88,3 +90,72 @@ def test_the_page_sweeps_old_uploads_when_another_file_is_previewed(
     preview(client, csrf, b"email\nb@example.com\n", "second.csv")
     assert not first.exists()
     assert len(list(uploads.rglob("second.csv"))) == 1
+
+
+def mapper(page: str) -> dict[str, tuple[list[str], str]]:
+    """Column -> (the options offered, the option selected) of each select in a preview."""
+    found = {}
+    for column, body in re.findall(r'<select [^>]*name="map:([^"]+)">(.*?)</select>', page, re.S):
+        options = re.findall(r'<option value="([^"]*)"', body)
+        chosen = re.findall(r'<option value="([^"]*)" selected', body)
+        found[html.unescape(column)] = (options, chosen[0] if chosen else "")
+    return found
+
+
+def wait_done(client: TestClient, started: str) -> str:
+    job_id = started.split("/import/jobs/", 1)[1].split('"', 1)[0]
+    for _ in range(400):
+        page = client.get(f"/import/jobs/{job_id}").text
+        if "every 500ms" not in page:
+            return page
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def test_the_mapper_offers_identities_and_suggests_them_for_matching_names(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    client, csrf = signed_in(store, tmp_path / "uploads")
+    body = b"E-mail,Phone Number,User ID,name,Notes\nann@example.com,+44 20 7946 0958,u1,Ann,vip\n"
+    columns = mapper(preview(client, csrf, body))
+    assert {c: chosen for c, (_, chosen) in columns.items()} == {
+        "E-mail": "email",
+        "Phone Number": "phone",
+        "User ID": "user_id",
+        "name": "name",
+        "Notes": "",  # kept in attributes
+    }
+    offered = columns["Notes"][0]
+    assert {"email", "phone", "user_id", "anonymous_id", "customer_id"} <= set(offered)
+
+
+def test_case_events_offer_no_identity_fields(store: DuckDBStore, tmp_path: Path) -> None:
+    client, csrf = signed_in(store, tmp_path / "uploads")
+    answer = client.post(
+        "/import/preview",
+        data={"entity": "case_events"},
+        files={"file": ("events.csv", b"case_external_id,email\nc1,a@example.com\n")},
+        headers=csrf,
+    )
+    offered, chosen = mapper(answer.text)["email"]
+    assert "email" not in offered and chosen == ""
+
+
+def test_an_invalid_phone_is_listed_with_its_reason_when_imported_from_the_page(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    client, csrf = signed_in(store, tmp_path / "uploads")
+    body = b"E-mail,Phone Number\nann@example.com,+44 20 7946 0958\nbob@example.com,12\n"
+    page = preview(client, csrf, body)
+    upload_id = page.split('name="upload_id" value="', 1)[1].split('"', 1)[0]
+    # Submit the form as the page fills it: every select with its suggested option.
+    form = {f"map:{column}": chosen for column, (_, chosen) in mapper(page).items()}
+    started = client.post(
+        "/import/run", data={"upload_id": upload_id, "entity": "customers", **form}, headers=csrf
+    )
+    report = wait_done(client, started.text)
+    assert "1 imported" in report and "1 rejected" in report
+    assert "Phone Number" in report
+    assert "phone: 12 is not a phone number" in html.unescape(report)
+    with store.session() as s:
+        assert s.fetch_value("SELECT phone FROM customers WHERE email = 'ann@example.com'") == "+442079460958"
