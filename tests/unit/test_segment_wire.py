@@ -599,7 +599,12 @@ def test_listed_problems_are_capped_but_counted() -> None:
 def test_range_edges_and_ordinary_traits_are_accepted() -> None:
     """The supported range includes both its ends; traits that merely look odd are kept as sent."""
     edge: dict[str, Any] = {"type": "identify", "userId": "u1", "timestamp": "1900-01-01T00:00:00Z"}
-    edge["traits"] = {"createdAt": "2200-01-01T00:00:00Z", "code": "00010101", "email": "a@example.com"}
+    edge["traits"] = {
+        "createdAt": "2200-01-01T00:00:00Z",
+        "code": "00010101",
+        "email": "a@example.com",
+        "phone": " ",
+    }
     # 1899-12-31 23:00 at -02:00 is 1900-01-01 01:00 in UTC: inside the range.
     late = track(originalTimestamp="1899-12-31T23:00:00-02:00")
     events = normalize({"batch": [edge, late]})

@@ -310,8 +310,8 @@ def _context_traits(item: dict[str, Any]) -> Any:
 
 def _trait_problem(name: str, value: Any) -> str | None:
     if name in _IDENTITY_TRAITS:
-        if value is None:
-            return None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # as good as absent, as the processor reads it
         if not isinstance(value, str):
             return f"must be a string, got {_kind(value)}"
         return identity_problem(name, value)
