@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from cxlens.auth.service import AuthSettings
@@ -46,6 +47,7 @@ class WebSettings:
 
     uploads_dir: Path
     upload_max_bytes: int
+    upload_max_age: timedelta  # an upload previewed but never imported is deleted after this
     survey_answers_per_minute: int
     trusted_proxies: tuple[str, ...]
 
@@ -132,6 +134,7 @@ def web_settings(settings: Settings) -> WebSettings:
     return WebSettings(
         uploads_dir=uploads_dir(settings),
         upload_max_bytes=settings.upload_max_bytes,
+        upload_max_age=timedelta(hours=settings.upload_max_age_hours),
         survey_answers_per_minute=settings.survey_answers_per_minute,
         trusted_proxies=trusted_proxies(settings),
     )

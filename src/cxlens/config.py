@@ -39,6 +39,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Longest single line/record accepted in CSV and JSON Lines files.",
     )
+    upload_max_age_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Files uploaded on the import page but never imported are deleted after this many "
+        "hours (and at every start of `cxlens serve`, since the list of uploads lives in memory).",
+    )
     default_phone_region: str | None = Field(
         default=None,
         description="ISO country code (e.g. `US`, `BR`) used to read phone numbers written without "

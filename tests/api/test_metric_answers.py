@@ -16,6 +16,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.app_helpers import app_for
 from tests.auth_helpers import api_token, bearer
 
 from cxlens.bootstrap import open_store
@@ -23,7 +24,6 @@ from cxlens.config import Settings
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.web.app import create_app
 
 DAYS = [1, 2, 5, 9, 10, 20, 33, 34, 40, 61]  # days of 2024 with cases: the others have none
 
@@ -74,7 +74,7 @@ def _month_day(day_of_year: int) -> str:
 @pytest.fixture
 def client(store: DuckDBStore) -> Iterator[TestClient]:
     _fill(store)
-    yield TestClient(create_app(store), headers=bearer(api_token(store)))
+    yield TestClient(app_for(store), headers=bearer(api_token(store)))
 
 
 @pytest.mark.parametrize(
@@ -137,7 +137,7 @@ def test_a_stored_time_python_cannot_hold_breaks_no_answer(store: DuckDBStore, d
         )
     reopened = open_store(Settings(db=db_path, memory_limit="1GB"))
     try:
-        client = TestClient(create_app(reopened), headers=bearer(api_token(reopened)))
+        client = TestClient(app_for(reopened), headers=bearer(api_token(reopened)))
         for path in (
             "/api/metrics/retention",
             "/api/metrics/churn_rate",

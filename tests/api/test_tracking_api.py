@@ -274,3 +274,36 @@ def test_browser_sites_may_post_events_but_nothing_else_cross_origin(client: Tes
     assert posted.status_code == 200 and posted.headers["access-control-allow-origin"] == "*"
     other = client.get("/health", headers={"Origin": "https://shop.example"})
     assert "access-control-allow-origin" not in other.headers
+
+
+@pytest.mark.parametrize(
+    ("event", "code", "words"),
+    [
+        (
+            {"type": "identify", "userId": "u1", "traits": {"createdAt": "0001-01-01T00:00:00+14:00"}},
+            "invalid_trait",
+            "traits.createdAt '0001-01-01T00:00:00+14:00' is outside the supported range",
+        ),
+        (
+            {"type": "track", **track(timestamp="0001-01-01T00:00:00+14:00")},
+            "invalid_timestamp",
+            "is outside the supported range 1900-01-01 to 2200-01-01 (UTC)",
+        ),
+        (
+            {"type": "identify", "userId": "u1", "traits": {"email": "a" * 1_000 + "@example.com"}},
+            "invalid_trait",
+            "traits.email is longer than 254 characters",
+        ),
+        (
+            {"type": "identify", "userId": "u1", "traits": {"email": "ann\u0000@example.com"}},
+            "invalid_trait",
+            "traits.email contains a control character",
+        ),
+    ],
+)
+def test_absurd_dates_and_unbounded_identities_are_refused_with_their_reason(
+    client: TestClient, key: str, event: dict[str, Any], code: str, words: str
+) -> None:
+    body = assert_error(client.post("/v1/batch", json={"batch": [event]}, headers=basic(key)), 400, code)
+    assert words in body["message"]
+    assert wait_applied(client)["processed_events"] == 0

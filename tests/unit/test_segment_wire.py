@@ -486,7 +486,32 @@ def test_nulls_count_as_absent() -> None:
         (track(timestamp=1767225600), "invalid_timestamp"),
         (track(originalTimestamp="2026-13-01T00:00:00Z"), "invalid_timestamp"),
         (track(sentAt=""), "invalid_timestamp"),
-        (track(originalTimestamp="0001-01-01T00:00:00Z", sentAt="9999-12-31T00:00:00Z"), "invalid_timestamp"),
+        # Each in range, but the clock-skew correction lands in 2325.
+        (track(originalTimestamp="2199-01-01T00:00:00Z", sentAt="1900-06-01T00:00:00Z"), "invalid_timestamp"),
+        (track(timestamp="0001-01-01T00:00:00+14:00"), "invalid_timestamp"),
+        (track(sentAt="2200-01-02T00:00:00Z"), "invalid_timestamp"),
+        (track(userId="u" * 256), "invalid_id"),
+        (track(userId="u\x00"), "invalid_id"),
+        (track(userId=None, anonymousId="a" * 300), "invalid_id"),
+        ({"type": "alias", "userId": "u1", "previousId": "p\x07"}, "invalid_id"),
+        ({"type": "group", "userId": "u1", "groupId": "g" * 256}, "invalid_id"),
+        (
+            {"type": "identify", "userId": "u1", "traits": {"createdAt": "0001-01-01T00:00:00+14:00"}},
+            "invalid_trait",
+        ),
+        ({"type": "identify", "userId": "u1", "traits": {"trialEndsAt": "2301-01-01"}}, "invalid_trait"),
+        (
+            {"type": "identify", "userId": "u1", "context": {"traits": {"createdAt": "1800-01-01"}}},
+            "invalid_trait",
+        ),
+        (
+            {"type": "identify", "userId": "u1", "traits": {"email": "a" * 10_000 + "@example.com"}},
+            "invalid_trait",
+        ),
+        ({"type": "identify", "userId": "u1", "traits": {"email": "a\x00@example.com"}}, "invalid_trait"),
+        ({"type": "identify", "userId": "u1", "traits": {"email": "not an email"}}, "invalid_trait"),
+        ({"type": "identify", "userId": "u1", "traits": {"email": ["a@example.com"]}}, "invalid_trait"),
+        ({"type": "identify", "userId": "u1", "traits": {"phone": "+1" + "5" * 70}}, "invalid_trait"),
     ],
 )
 def test_each_problem_has_its_code(item: Any, code: str) -> None:
@@ -569,3 +594,25 @@ def test_listed_problems_are_capped_but_counted() -> None:
     assert error.code == "invalid_events"
     assert len(error.data["errors"]) == 100
     assert error.data["invalid_count"] == 150
+
+
+def test_range_edges_and_ordinary_traits_are_accepted() -> None:
+    """The supported range includes both its ends; traits that merely look odd are kept as sent."""
+    edge: dict[str, Any] = {"type": "identify", "userId": "u1", "timestamp": "1900-01-01T00:00:00Z"}
+    edge["traits"] = {
+        "createdAt": "2200-01-01T00:00:00Z",
+        "code": "00010101",
+        "email": "a@example.com",
+        "phone": " ",
+    }
+    # 1899-12-31 23:00 at -02:00 is 1900-01-01 01:00 in UTC: inside the range.
+    late = track(originalTimestamp="1899-12-31T23:00:00-02:00")
+    events = normalize({"batch": [edge, late]})
+    assert events[0]["traits"]["createdAt"] == "2200-01-01T00:00:00Z"
+    assert events[1]["originalTimestamp"] == "1900-01-01T01:00:00.000Z"
+
+
+def test_an_out_of_range_created_at_names_the_trait_and_the_range() -> None:
+    event = {"type": "identify", "userId": "u1", "traits": {"createdAt": "0001-01-01T00:00:00+14:00"}}
+    error = rejected({"batch": [event]})
+    assert "traits.createdAt" in error.message and "1900-01-01 to 2200-01-01" in error.message

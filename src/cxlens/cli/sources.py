@@ -1,4 +1,5 @@
-"""``cxlens sources create|list|revoke`` — write keys for the tracking API."""
+"""``cxlens sources create|list|revoke`` — write keys for the tracking API, each of a kind
+(server or browser: docs/api.md, "Server and browser sources")."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import typer
 
 from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_rows, to_json
+from cxlens.sources.model import SourceKind
 from cxlens.sources.queries import list_sources
 from cxlens.sources.service import create_source, revoke_source
 
@@ -16,30 +18,46 @@ app = typer.Typer(
 )
 
 
+_KIND_HELP = (
+    "server: the key stays on your servers, and its calls may rename and merge profiles. "
+    "browser: the key ships in a web page or an app (anyone can read it), so its calls may link "
+    "anonymous ids and add traits, but never merge identified profiles or overwrite what a server "
+    "source or an import set."
+)
+
+
 @app.command("create")
 def create(
     name: str = typer.Argument(
         ..., help="Source name, e.g. website or ios-app; it labels every event it sends."
     ),
+    kind: SourceKind = typer.Option(SourceKind.server, "--kind", help=_KIND_HELP),
     db: Path | None = DbOption,
     fmt: OutputFormat = format_option(),
 ) -> None:
     """Create a source and print its new write key (shown once; only its hash is stored)."""
     with workspace_store(db) as store, store.unit_of_work() as uow:
-        created = create_source(uow, name)
+        created = create_source(uow, name, kind=kind)
     if fmt is OutputFormat.json:
         print(
             to_json(
-                {"name": created.name, "write_key": created.write_key, "reactivated": created.reactivated}
+                {
+                    "name": created.name,
+                    "kind": created.kind.value,
+                    "write_key": created.write_key,
+                    "reactivated": created.reactivated,
+                }
             )
         )
         return
     if fmt is OutputFormat.csv:
-        render_rows([{"name": created.name, "write_key": created.write_key}], fmt)
+        render_rows([{"name": created.name, "kind": created.kind.value, "write_key": created.write_key}], fmt)
         return
     verb = "has a new key" if created.reactivated else "created"
     console.print(
-        f"Source {created.name} {verb}. Its write key (shown only now — store it safely):", markup=False
+        f"{created.kind.value.capitalize()} source {created.name} {verb}. "
+        "Its write key (shown only now — store it safely):",
+        markup=False,
     )
     console.print(created.write_key, markup=False, highlight=False)
     console.print(
@@ -47,6 +65,16 @@ def create(
         "  analytics.write_key = '<key>'; analytics.host = 'http://127.0.0.1:8000'",
         markup=False,
     )
+    if created.kind is SourceKind.server:
+        console.print(
+            "A server key must never ship in a web page or an app; for those, create a source with "
+            "--kind browser.",
+            markup=False,
+        )
+
+
+# `sources add` reads as naturally as `create`; one command, two names.
+app.command("add", hidden=True)(create)
 
 
 @app.command("list")

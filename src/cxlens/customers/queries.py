@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime
 
+from cxlens.core.instants import in_range
 from cxlens.customers.model import normalize_email, normalize_phone
 from cxlens.customers.records import ActivityCounts, Customer, CustomerMatch, Identity, MergeEntry
 from cxlens.errors import InvalidInput, NotFound
@@ -104,6 +105,9 @@ def encode_cursor(at: datetime, item_id: str) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, item_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(at), item_id
+        moment = datetime.fromisoformat(at)
+        if not in_range(moment):  # a forged cursor must not reach the query as an absurd instant
+            raise ValueError(at)
+        return moment, item_id
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput("The paging cursor is not valid; start again from the first page.") from error

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from cxlens.core.instants import RANGE_REASON, sql_out_of_range
+from cxlens.customers.model import CONTROL_PATTERN, EMAIL_PATTERN, max_identity_chars
 from cxlens.errors import ImportFailed, MappingError
 from cxlens.ingest.base import (
     IDENTITY_FIELDS,
@@ -22,7 +24,6 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.storage.dialects import Dialect, quote_ident, quote_literal
 
 _OFFSET = r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$"
-_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _E164 = r"^\+[1-9][0-9]{6,14}$"
 
 
@@ -157,7 +158,10 @@ def _timestamp(name: str, raw: str, *, d: Dialect, tz: str | None) -> Coercion:
         f"CASE WHEN {raw} IS NOT NULL AND {aware} IS NULL AND {naive} IS NULL "
         f"THEN {quote_literal(name + ': ')} || {raw} || ' is not a date/time' "
         f"WHEN {no_zone} THEN {quote_literal(name + ': ')} || {raw} || "
-        "' has no time zone; pass --tz (e.g. --tz UTC or --tz Europe/Paris)' END"
+        "' has no time zone; pass --tz (e.g. --tz UTC or --tz Europe/Paris)' "
+        # A valid but absurd instant (year 1 at +14:00) would break every later read of it.
+        f"WHEN {sql_out_of_range(value)} THEN {quote_literal(name + ': ')} || {raw} || "
+        f"{quote_literal(' ' + RANGE_REASON)} END"
     )
     return Coercion(value, reason, pre)
 
@@ -167,20 +171,34 @@ def _reason(condition: str, prefix: str, raw: str, suffix: str) -> str:
 
 
 def identity_expr(name: str, raw: str, *, d: Dialect) -> Coercion:
-    """Normalised identity value and its rejection reason (phones are finished in a second pass)."""
+    """Normalised identity value and its rejection reason (phones are finished in a second pass).
+    Every kind is bounded and free of control characters (customers.model.identity_problem)."""
+    bounds = _identity_bounds(name, raw, d=d)
     if name == "email":
         lowered = _col(name, "lower")
-        bad = f"{raw} IS NOT NULL AND NOT {d.regexp_matches(lowered, _EMAIL)}"
-        return Coercion(
-            lowered, _reason(bad, "email: ", raw, " is not an email address"), {lowered: f"lower({raw})"}
-        )
+        bad = f"{raw} IS NOT NULL AND NOT {d.regexp_matches(lowered, EMAIL_PATTERN)}"
+        reason = f"coalesce({bounds}, {_reason(bad, 'email: ', raw, ' is not an email address')})"
+        return Coercion(lowered, reason, {lowered: f"lower({raw})"})
     if name == "phone":
         cleaned = _col(name, "clean")
         pre = {cleaned: f"regexp_replace(regexp_replace({raw}, '[^0-9+]', '', 'g'), '^00', '+')"}
-        return Coercion(f"CASE WHEN {d.regexp_matches(cleaned, _E164)} THEN {cleaned} END", "NULL", pre)
+        return Coercion(f"CASE WHEN {d.regexp_matches(cleaned, _E164)} THEN {cleaned} END", bounds, pre)
     if name.startswith("social:"):
-        return Coercion(f"lower(ltrim({raw}, '@'))")
-    return Coercion(raw)
+        return Coercion(f"lower(ltrim({raw}, '@'))", bounds)
+    return Coercion(raw, bounds)
+
+
+def _identity_bounds(name: str, raw: str, *, d: Dialect) -> str:
+    """Control characters (a NUL byte) and overlong values, whatever the kind; the value itself is
+    not repeated in the reason when it is too long to read."""
+    limit = max_identity_chars(name)
+    label = quote_literal(f"{name}: ")
+    return (
+        f"CASE WHEN {d.regexp_matches(raw, CONTROL_PATTERN)} THEN {label} || "
+        "'the value contains a control character' "
+        f"WHEN length({raw}) > {limit} THEN {label} || 'the value has ' || CAST(length({raw}) AS VARCHAR) "
+        f"|| {quote_literal(f' characters; at most {limit} are allowed')} END"
+    )
 
 
 def required_reason(spec: FieldSpec, value: str) -> str:

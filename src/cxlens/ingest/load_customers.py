@@ -1,5 +1,9 @@
 """Loading customer profiles: resolve each row to its customer, then fill the profile with the
-rows' non-empty values (for each field, the last non-empty value for that customer wins)."""
+rows' non-empty values (for each field, the last non-empty value for that customer wins).
+
+Rows from an untrusted writer (a browser source, whose write key is public) only fill what is
+empty on a profile a trusted writer (an import, a server source) has set, and add attribute keys
+without replacing existing ones; they never change the contact email or phone once there."""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from cxlens.storage.store import Session
 _PROFILE = ("name", "segment", "value", "signed_up_at", "churned_at", "churn_reason")
 
 
-def load_customers(s: Session, identities: tuple[str, ...]) -> ChunkResult:
+def load_customers(s: Session, identities: tuple[str, ...], *, trusted: bool = True) -> ChunkResult:
     result = ChunkResult()
     resolve(s, identities, result)
     email = "c.email" if "email" in identities else "NULL"
@@ -35,11 +39,9 @@ def load_customers(s: Session, identities: tuple[str, ...]) -> ChunkResult:
         )
         or {}
     )
-    assignments = ", ".join(f"{f} = coalesce(p.{f}, customers.{f})" for f in profile)
     s.execute(
-        f"UPDATE customers SET {assignments}, attributes = CASE WHEN p.attributes IS NULL THEN "
-        "customers.attributes ELSE json_merge_patch(coalesce(customers.attributes, '{}'), p.attributes) END, "
-        "updated_at = now() FROM _profile p WHERE customers.customer_key = p.customer_key"
+        f"UPDATE customers SET {_assignments(trusted)}, updated_at = now() "
+        "FROM _profile p WHERE customers.customer_key = p.customer_key"
     )
     result.imported = int(counts.get("created") or 0)
     result.updated = int(counts.get("updated") or 0)
@@ -47,3 +49,26 @@ def load_customers(s: Session, identities: tuple[str, ...]) -> ChunkResult:
     result.duplicates = total - result.imported - result.updated
     s.drop_temp("_profile", "_new_customers")
     return result
+
+
+def _assignments(trusted: bool) -> str:
+    """SET clauses: a trusted row's values win (and mark the profile trusted); an untrusted row's
+    values win only on a profile no trusted writer has set, and only fill gaps otherwise."""
+    merged = "json_merge_patch(coalesce(customers.attributes, '{}'), p.attributes)"
+    if trusted:
+        fields = [f"{f} = coalesce(p.{f}, customers.{f})" for f in (*_PROFILE, "email", "phone")]
+        attributes = merged
+        fields.append("trusted_at = now()")
+    else:
+        fields = [
+            f"{f} = CASE WHEN customers.trusted_at IS NULL THEN coalesce(p.{f}, customers.{f}) "
+            f"ELSE coalesce(customers.{f}, p.{f}) END"
+            for f in _PROFILE
+        ]
+        fields += [f"{f} = coalesce(customers.{f}, p.{f})" for f in ("email", "phone")]
+        kept = "json_merge_patch(p.attributes, coalesce(customers.attributes, '{}'))"  # existing keys win
+        attributes = f"CASE WHEN customers.trusted_at IS NULL THEN {merged} ELSE {kept} END"
+    fields.append(
+        f"attributes = CASE WHEN p.attributes IS NULL THEN customers.attributes ELSE {attributes} END"
+    )
+    return ", ".join(fields)

@@ -16,7 +16,9 @@ class ImportOptions:
     """``mapping`` maps a source column to a field (``{"Order Date": "occurred_at"}``);
     ``constants`` sets a field to a fixed value for every row (``{"channel": "web"}``);
     ``tz`` is the IANA zone of naive timestamps (without it they are rejected);
-    ``source`` is the default source system name; ``strict`` writes nothing if any row is bad."""
+    ``source`` is the default source system name; ``strict`` writes nothing if any row is bad;
+    ``trusted`` is False for rows from a browser source: they fill empty profile fields and add
+    attributes, but never overwrite what an import or a server source set (docs/api.md)."""
 
     mapping: dict[str, str] = field(default_factory=dict)
     constants: dict[str, str] = field(default_factory=dict)
@@ -27,6 +29,7 @@ class ImportOptions:
     phone_region: str | None = None
     chunk_rows: int = 1_000_000
     max_listed_rejects: int = 1000
+    trusted: bool = True
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from cxlens.core.instants import RANGE_REASON, in_range
+from cxlens.customers.model import identity_problem
 from cxlens.errors import InvalidInput, PayloadTooLarge
 
 CALL_TYPES = ("identify", "track", "page", "screen", "group", "alias")
@@ -41,6 +43,16 @@ _REQUIRED_IDS = {
     "alias": (("userId", "missing_user_id"), ("previousId", "missing_previous_id")),
     "group": (("groupId", "missing_group_id"),),
 }
+# The identity kind each id field is checked as (customers.model.identity_problem).
+_ID_KINDS = {
+    "userId": "user_id",
+    "anonymousId": "anonymous_id",
+    "previousId": "user_id",
+    "groupId": "group_id",
+}
+_IDENTITY_TRAITS = ("email", "phone")
+# Trait names that carry a date (Segment's reserved createdAt, and the common …At / …_at names).
+_TIME_TRAIT_ENDINGS = ("At", "_at", "Date", "_date")
 _MAX_EVENT_NAME = 255
 _MAX_MESSAGE_ID = 100  # Segment: "unique messageId values with fewer than 100 characters"
 _MAX_LISTED = 100  # problems listed in an error; invalid_count still counts them all
@@ -242,6 +254,7 @@ def _normalize_item(
     errors: list[tuple[str, str]] = []
     ids = _ids(item, kind, errors)
     _check_shapes(item, kind, errors)
+    _check_traits(item, errors)
     stamps = _timestamps(item, run, errors)
     if errors:
         problems.extend(_problem(index, code, message) for code, message in errors)
@@ -262,12 +275,51 @@ def _ids(item: dict[str, Any], kind: str, errors: list[tuple[str, str]]) -> dict
         elif value is not None:
             errors.append(("wrong_type", f"{name} must be a string or a number, got {_kind(value)}"))
             ids[name] = None
+    _check_id_values(ids, errors)
     if kind != "alias" and "userId" not in ids and "anonymousId" not in ids:
         errors.append(("missing_user_id", f"{kind} needs a userId or an anonymousId"))
     for name, code in _REQUIRED_IDS.get(kind, ()):
         if name not in ids:
             errors.append((code, f"{kind} needs a {name}"))
     return ids
+
+
+def _check_id_values(ids: dict[str, str | None], errors: list[tuple[str, str]]) -> None:
+    for name, value in ids.items():
+        problem = value and identity_problem(_ID_KINDS[name], value)
+        if problem:
+            errors.append(("invalid_id", f"{name} {problem}"))
+
+
+def _check_traits(item: dict[str, Any], errors: list[tuple[str, str]]) -> None:
+    """Traits that become identities (email, phone) or dates (createdAt and other ``…At`` names)
+    are held to the same rules as those fields, here where the sender still hears about it."""
+    for where, traits in (("traits", item.get("traits")), ("context.traits", _context_traits(item))):
+        if not isinstance(traits, dict):
+            continue
+        for name, value in traits.items():
+            problem = _trait_problem(name, value)
+            if problem:
+                errors.append(("invalid_trait", f"{where}.{name:.40} {problem}"))
+
+
+def _context_traits(item: dict[str, Any]) -> Any:
+    context = item.get("context")
+    return context.get("traits") if isinstance(context, dict) else None
+
+
+def _trait_problem(name: str, value: Any) -> str | None:
+    if name in _IDENTITY_TRAITS:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # as good as absent, as the processor reads it
+        if not isinstance(value, str):
+            return f"must be a string, got {_kind(value)}"
+        return identity_problem(name, value)
+    if isinstance(value, str) and name.endswith(_TIME_TRAIT_ENDINGS):
+        parsed = parse_ts(value)
+        if parsed is not None and not in_range(parsed):
+            return f"{value!r:.40} {RANGE_REASON}"
+    return None
 
 
 def _check_shapes(item: dict[str, Any], kind: str, errors: list[tuple[str, str]]) -> None:
@@ -305,8 +357,10 @@ def _timestamps(item: dict[str, Any], run: _Run, errors: list[tuple[str, str]]) 
     for name in _TIME_FIELDS:
         value = item.get(name)
         parsed = parse_ts(value)
-        if parsed is not None:
+        if parsed is not None and in_range(parsed):
             times[name] = parsed
+        elif parsed is not None:
+            errors.append(("invalid_timestamp", f"{name} {value!r:.40} {RANGE_REASON}"))
         elif value is not None:
             errors.append(("invalid_timestamp", f"{name} must be an ISO-8601 date-time, got {value!r:.40}"))
     if errors:  # this event (or an earlier check of it) is already rejected: skip the arithmetic
@@ -316,10 +370,12 @@ def _timestamps(item: dict[str, Any], run: _Run, errors: list[tuple[str, str]]) 
     try:
         # The device clock may be wrong, but sent - original (time spent queued on it) is trustworthy.
         corrected = run.received - (sent - original) if original and sent else original or run.received
+        if not in_range(corrected):  # a device clock far off can push the correction out of range
+            raise OverflowError
         stamps = {"receivedAt": run.received_text, "timestamp": format_ts(corrected)}
         stamps.update({k: format_ts(v) for k, v in (("originalTimestamp", original), ("sentAt", sent)) if v})
     except OverflowError:
-        errors.append(("invalid_timestamp", "the event's timestamps are out of the supported range"))
+        errors.append(("invalid_timestamp", f"the event's corrected timestamp {RANGE_REASON}"))
         return {}
     return stamps
 

@@ -10,12 +10,13 @@ flight (the next run completes it exactly, thanks to idempotency keys) and so pr
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
 
 from cxlens.errors import ImportFailed, InvalidInput
-from cxlens.ingest.base import ENTITIES, EntitySpec, ImportReport, RejectedRow
+from cxlens.ingest.base import ENTITIES, IDENTITY_FIELDS, EntitySpec, ImportReport, RejectedRow
 from cxlens.ingest.candidates import CAND, build_candidates
 from cxlens.ingest.coerce import Plan, plan_columns
 from cxlens.ingest.load import CHUNK, ChunkResult, load_interactions, load_responses, take_chunk
@@ -135,8 +136,14 @@ def load_staged(uow: UnitOfWork, entity: str, columns: list[str], *, options: Im
     plan, report = _prepare(uow, spec, columns, options, source_file=f"<{entity}>")
     total = int(uow.fetch_value(f"SELECT coalesce(max(_row), 0) FROM {CAND}"))
     take_chunk(uow, 1, total + 1)
-    _fold(report, LOADERS[spec.name](uow, plan.identities))
+    _fold(report, _loader(spec, options)(uow, plan.identities))
     return report
+
+
+def _loader(spec: EntitySpec, options: ImportOptions) -> Loader:
+    if spec.name == "customers" and not options.trusted:
+        return partial(load_customers, trusted=False)
+    return LOADERS[spec.name]
 
 
 def drop_staging(s: Session) -> None:
@@ -174,7 +181,7 @@ def _load_chunks(
     progress: Progress | None,
 ) -> None:
     total = int(s.fetch_value(f"SELECT coalesce(max(_row), 0) FROM {CAND}"))
-    loader = LOADERS[spec.name]
+    loader = _loader(spec, options)
     for start, stop in chunks(total, options.chunk_rows):
         with store.unit_of_work(s) as uow:
             duplicates = take_chunk(uow, start, stop, keyed_table=KEYED_TABLES.get(spec.name))
@@ -211,13 +218,43 @@ def preview_file(
     return columns, found
 
 
+# Column names (lower-cased, spaces and dashes as underscores) that name an identity, beyond the
+# identity's own name: what CRMs, shops and spreadsheets call them.
+IDENTITY_SYNONYMS = {
+    "e_mail": "email",
+    "email_address": "email",
+    "e_mail_address": "email",
+    "mail": "email",
+    "phone_number": "phone",
+    "telephone": "phone",
+    "tel": "phone",
+    "mobile": "phone",
+    "mobile_phone": "phone",
+    "cell": "phone",
+    "userid": "user_id",
+    "user": "user_id",
+    "anonymousid": "anonymous_id",
+    "anon_id": "anonymous_id",
+}
+
+
+def identity_choices(entity: str) -> tuple[str, ...]:
+    """The identity fields a column of ``entity`` can be mapped to (none for case events, which
+    belong to a case rather than a customer)."""
+    return (*IDENTITY_FIELDS, "customer_id") if entity_spec(entity).needs_customer else ()
+
+
 def guess_mapping(entity: str, columns: list[str]) -> dict[str, str]:
-    """Source column -> field, for columns whose name is a field's once lower-cased with spaces and
-    dashes as underscores; the rest stay unmapped (kept as extras where the entity has them)."""
+    """Source column -> field or identity, for columns whose name is a field's or an identity's
+    (or a common name of one: ``E-mail``, ``Phone number``) once lower-cased with spaces and dashes
+    as underscores; the rest stay unmapped (kept as extras where the entity has them). Each target
+    is guessed for one column at most, the first."""
     fields = set(entity_spec(entity).field_names)
-    guessed = {}
+    identities = set(identity_choices(entity))
+    guessed: dict[str, str] = {}
     for column in columns:
         name = column.strip().lower().replace(" ", "_").replace("-", "_")
-        if name in fields:
-            guessed[column] = name
+        target = name if name in fields or name in identities else IDENTITY_SYNONYMS.get(name)
+        if target and (target in fields or target in identities) and target not in guessed.values():
+            guessed[column] = target
     return guessed

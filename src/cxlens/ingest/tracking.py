@@ -13,7 +13,7 @@ reason and the payload.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cxlens.customers.merges import merge_pairs
 from cxlens.ingest.candidates import CAND
@@ -37,6 +37,13 @@ EVENTS = "_trk"
 # Segment treats timestamps without an offset as UTC; so do we.
 _OPTIONS = ImportOptions(source="tracking", tz="UTC", max_listed_rejects=0)
 _PROFILE_TYPES = "('identify', 'alias', 'group')"
+# Whether the event came through a browser source's (public) key; a source unknown here (deleted
+# since, or a test spool) counts as a server source, the kind every source had before kinds.
+_BROWSER = "coalesce((SELECT k.kind = 'browser' FROM sources k WHERE k.name = source), FALSE)"
+_BROWSER_ALIAS_REASON = (
+    "a browser source may not merge profiles that have a user id: previousId is the user id of "
+    "another profile (send this alias from a server source)"
+)
 _INTERACTION_TYPES = "('track', 'page', 'screen')"
 
 
@@ -93,7 +100,7 @@ def _extract(uow: UnitOfWork) -> None:
         f"{d.hash64('source || chr(31) || message_id')} AS id_hash, "
         f"{d.try_cast('received_text', 'TIMESTAMPTZ')} AS received_at, "
         f"coalesce({d.try_cast('timestamp_text', 'TIMESTAMPTZ')}, {d.try_cast('received_text', 'TIMESTAMPTZ')}) "
-        f"AS occurred_at FROM (SELECT _row, line AS j, {extracted_columns()} "
+        f"AS occurred_at, {_BROWSER} AS browser FROM (SELECT _row, line AS j, {extracted_columns()} "
         f"FROM (SELECT _row, line, {extraction('line')} AS f FROM {LINES} WHERE json_valid(line))) "
         "WHERE source IS NOT NULL AND message_id IS NOT NULL"
     )
@@ -131,7 +138,44 @@ def _log_events(uow: UnitOfWork) -> None:
 def _apply_profiles(uow: UnitOfWork, result: TrackingResult) -> None:
     """identify (traits and identities), alias (links the previous id) and group (resolves the
     member) go through the customers import; then alias merges and account links."""
+    result.rejected += _refuse_browser_merges(uow)
     if not uow.fetch_value(f"SELECT count(*) FROM {EVENTS} WHERE type IN {_PROFILE_TYPES}"):
+        return
+    # Server events first, then browser events, which may only fill what the first left empty.
+    for trusted in (True, False):
+        _load_profiles(uow, result, trusted=trusted)
+    result.merges += _merge_aliases(uow)
+    _link_accounts(uow)
+
+
+def _refuse_browser_merges(uow: UnitOfWork) -> int:
+    """A browser key is public: an alias from one whose previousId is the user id of another
+    profile would merge two identified customers. Such aliases go to the rejects, unapplied."""
+    refused = (
+        f"type = 'alias' AND browser AND EXISTS (SELECT 1 FROM identities ip "
+        "JOIN customers cp ON cp.customer_key = ip.customer_key "
+        f"WHERE ip.kind = 'user_id' AND ip.value = trim({EVENTS}.previous_id) AND NOT EXISTS ("
+        "SELECT 1 FROM identities iu JOIN customers cu ON cu.customer_key = iu.customer_key "
+        f"WHERE iu.kind = 'user_id' AND iu.value = trim({EVENTS}.user_id) "
+        "AND cu.canonical_key = cp.canonical_key))"
+    )
+    count = int(
+        uow.fetch_value(
+            "INSERT INTO tracking_rejects SELECT source, message_id, type, 'previousId', ?, CAST(j AS JSON), now() "
+            f"FROM {EVENTS} WHERE {refused}",
+            [_BROWSER_ALIAS_REASON],
+        )
+        or 0
+    )
+    if count:
+        uow.execute(f"DELETE FROM {EVENTS} WHERE {refused}")
+    return count
+
+
+def _load_profiles(uow: UnitOfWork, result: TrackingResult, *, trusted: bool) -> None:
+    """identify/alias/group calls of server sources (``trusted``) or of browser sources."""
+    which = f"type IN {_PROFILE_TYPES} AND {'NOT ' if trusted else ''}browser"
+    if not uow.fetch_value(f"SELECT count(*) FROM {EVENTS} WHERE {which}"):
         return
     traits = traits_columns()
     # An alias's previous id is an anonymous id, unless it is a known user id: then the two
@@ -144,18 +188,16 @@ def _apply_profiles(uow: UnitOfWork, result: TrackingResult) -> None:
         f"CREATE OR REPLACE TEMP TABLE {STAGED} AS SELECT _row, _row AS _line, source, user_id, "
         f"coalesce({previous}, anonymous_id) AS anonymous_id, "
         + ", ".join(f"{expr} AS {name}" for name, expr in traits.items())
-        + f" FROM {EVENTS} WHERE type IN {_PROFILE_TYPES}"
+        + f" FROM {EVENTS} WHERE {which}"
     )
     columns = ["source", "user_id", "anonymous_id", *traits]
     try:
-        report = load_staged(uow, "customers", columns, options=_OPTIONS)
+        report = load_staged(uow, "customers", columns, options=replace(_OPTIONS, trusted=trusted))
         result.customers_created += report.customers_created
         result.merges += report.merges
         result.rejected += _record_rejects(uow)
     finally:
         drop_staging(uow)
-    result.merges += _merge_aliases(uow)
-    _link_accounts(uow)
 
 
 def _apply_interactions(uow: UnitOfWork, result: TrackingResult) -> None:
@@ -193,8 +235,9 @@ def _record_rejects(uow: UnitOfWork) -> int:
 
 
 def _merge_aliases(uow: UnitOfWork) -> int:
-    """``alias(previousId=A, userId=B)`` where A and B are user ids of different profiles: merge
-    A's profile into B's (one merge per profile, audited and reversible like any merge)."""
+    """``alias(previousId=A, userId=B)`` from a server source, where A and B are user ids of
+    different profiles: merge A's profile into B's (one merge per profile, audited and reversible
+    like any merge)."""
     uow.execute(
         "CREATE OR REPLACE TEMP TABLE _alias_pairs AS SELECT cp.canonical_key AS loser_key, "
         "min(cu.canonical_key) AS winner_key "
@@ -203,7 +246,10 @@ def _merge_aliases(uow: UnitOfWork) -> int:
         "JOIN customers cp ON cp.customer_key = ip.customer_key "
         "JOIN identities iu ON iu.kind = 'user_id' AND iu.value = trim(a.user_id) "
         "JOIN customers cu ON cu.customer_key = iu.customer_key "
-        "WHERE a.type = 'alias' AND cp.canonical_key <> cu.canonical_key GROUP BY cp.canonical_key"
+        # Never for a browser source (see _refuse_browser_merges), even when a user id it names
+        # only became known earlier in this same batch.
+        "WHERE a.type = 'alias' AND NOT a.browser AND cp.canonical_key <> cu.canonical_key "
+        "GROUP BY cp.canonical_key"
     )
     # A profile that wins one alias and loses another in the same batch waits for the next alias.
     uow.execute("DELETE FROM _alias_pairs WHERE winner_key IN (SELECT loser_key FROM _alias_pairs)")

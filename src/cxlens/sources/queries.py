@@ -11,7 +11,7 @@ def list_sources(s: Session) -> list[dict[str, Any]]:
     """Every source with its activity over the deduplication window (``tracking_events`` keeps
     the events of that window; older ones are on the timelines but no longer counted here)."""
     return s.fetch_all(
-        "SELECT s.name, s.key_hint, s.created_at, s.revoked_at, "
+        "SELECT s.name, s.kind, s.key_hint, s.created_at, s.revoked_at, "
         "coalesce(e.events, 0) AS events, e.last_received_at, coalesce(r.rejected, 0) AS rejected "
         "FROM sources s "
         "LEFT JOIN (SELECT source, count(*) AS events, max(received_at) AS last_received_at "

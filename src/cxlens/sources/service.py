@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cxlens.core.credentials import hash_secret, secret_hint
 from cxlens.errors import Conflict, NotFound
-from cxlens.sources.model import KEY_PREFIX, check_name, new_write_key
+from cxlens.sources.model import KEY_PREFIX, SourceKind, check_kind, check_name, new_write_key
 from cxlens.storage.store import UnitOfWork
 
 
@@ -15,12 +15,15 @@ class NewKey:
     name: str
     write_key: str  # shown once; only its hash is kept
     reactivated: bool
+    kind: SourceKind = SourceKind.server
 
 
-def create_source(uow: UnitOfWork, name: str) -> NewKey:
+def create_source(uow: UnitOfWork, name: str, *, kind: str = SourceKind.server) -> NewKey:
     """A new source with a new write key. A revoked source gets a new key and is active again (its
-    events keep their source name); an active one is refused, so no key is replaced by accident."""
+    events keep their source name) with the kind given now; an active one is refused, so no key is
+    replaced by accident."""
     check_name(name)
+    source_kind = check_kind(kind)
     key = new_write_key()
     existing = uow.fetch_one("SELECT source_key, revoked_at FROM sources WHERE name = ?", [name])
     if existing is not None and existing["revoked_at"] is None:
@@ -30,16 +33,17 @@ def create_source(uow: UnitOfWork, name: str) -> NewKey:
         )
     if existing is not None:
         uow.execute(
-            "UPDATE sources SET key_hash = ?, key_hint = ?, revoked_at = NULL, created_at = now() "
+            "UPDATE sources SET key_hash = ?, key_hint = ?, kind = ?, revoked_at = NULL, created_at = now() "
             "WHERE source_key = ?",
-            [hash_secret(key), secret_hint(key, KEY_PREFIX), existing["source_key"]],
+            [hash_secret(key), secret_hint(key, KEY_PREFIX), source_kind.value, existing["source_key"]],
         )
     else:
         uow.execute(
-            "INSERT INTO sources (source_key, name, key_hash, key_hint, created_at, revoked_at) SELECT coalesce(max(source_key), 0) + 1, ?, ?, ?, now(), NULL FROM sources",
-            [name, hash_secret(key), secret_hint(key, KEY_PREFIX)],
+            "INSERT INTO sources (source_key, name, key_hash, key_hint, kind, created_at, revoked_at) "
+            "SELECT coalesce(max(source_key), 0) + 1, ?, ?, ?, ?, now(), NULL FROM sources",
+            [name, hash_secret(key), secret_hint(key, KEY_PREFIX), source_kind.value],
         )
-    return NewKey(name=name, write_key=key, reactivated=existing is not None)
+    return NewKey(name=name, write_key=key, reactivated=existing is not None, kind=source_kind)
 
 
 def revoke_source(uow: UnitOfWork, name: str) -> None:

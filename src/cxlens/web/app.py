@@ -63,7 +63,9 @@ def create_app(container: Container) -> FastAPI:
     app.state.wire_limits = container.wire_limits
     app.state.metrics = container.metrics
     app.state.auth = container.auth
-    app.state.imports = ImportJobs(store, web.uploads_dir, max_bytes=web.upload_max_bytes)
+    app.state.imports = ImportJobs(
+        store, web.uploads_dir, max_bytes=web.upload_max_bytes, max_age=web.upload_max_age
+    )
     # Per client address, on the public answer pages (/s/, /p/, /w/): CXLENS_SURVEY_ANSWERS_PER_MINUTE.
     app.state.survey_limiter = RateLimiter(limit=web.survey_answers_per_minute, window=60)
     app.state.survey_job = container.survey_job

@@ -11,7 +11,7 @@ from cxlens.auth.model import Permission, Principal
 from cxlens.errors import CxLensError
 from cxlens.ingest.base import ENTITIES
 from cxlens.ingest.options import ImportOptions
-from cxlens.ingest.service import entity_spec, guess_mapping, preview_file
+from cxlens.ingest.service import entity_spec, guess_mapping, identity_choices, preview_file
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages.render import render
 from cxlens.web.security import require
@@ -47,6 +47,7 @@ def import_preview(
         upload=upload,
         entity=entity,
         fields=[f for f in spec.fields],
+        identities=identity_choices(entity),
         extras=spec.extras_field,
         columns=columns,
         rows=rows,
