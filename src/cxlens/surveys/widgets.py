@@ -47,11 +47,15 @@ _NO_SURVEY = "This survey does not exist or is closed."
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    """What the widget and the public link need from Settings."""
+    """What the pages customers see need from Settings: the widget, the public link, and the brand
+    they show (CXLENS_BRAND_*, validated in config.py)."""
 
     public_url: str = "http://127.0.0.1:8000"
     contact_days: float = 30
     link_days: float = 30
+    brand_name: str | None = None
+    brand_logo_url: str | None = None
+    brand_color: str = "#1d4ed8"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WidgetSettings:
@@ -59,6 +63,9 @@ class WidgetSettings:
             public_url=settings.public_url.rstrip("/"),
             contact_days=settings.survey_contact_days,
             link_days=settings.survey_link_days,
+            brand_name=settings.brand_name,
+            brand_logo_url=settings.brand_logo_url,
+            brand_color=settings.brand_color,
         )
 
 
@@ -222,7 +229,13 @@ def open_widget(
         respondent=identity,
         widget_key=widget["widget_key"],
     )
-    return {"show": True, "url": answer_url(settings, token, embed=True, locale=visitor.locale)}
+    shown: dict[str, Any] = {
+        "show": True,
+        "url": answer_url(settings, token, embed=True, locale=visitor.locale),
+    }
+    if settings.brand_name:  # the panel is labelled with it on the host page
+        shown["brand"] = settings.brand_name
+    return shown
 
 
 def known_customer(s: Session, identity: dict[str, str]) -> int | None:

@@ -31,6 +31,7 @@ from cxlens.surveys.queries import list_surveys
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import principal_of
+from cxlens.web.urls import customer_url, timeline_anchor
 
 router = APIRouter(include_in_schema=False)
 RECENT = 25
@@ -166,8 +167,10 @@ def _row(followup: dict[str, Any]) -> dict[str, Any]:
     """A follow-up as the table shows it; links are built here, never taken from data."""
     return {
         **followup,
-        "answer": f"{followup['metric'].upper()} {followup['score']:g} ({followup['response_id']})",
-        "customer_url": f"/customers/{followup['customer_id']}",
+        "response": f"{followup['metric'].upper()} {followup['score']:g} ({followup['response_id']})",
+        "customer_url": customer_url(followup["customer_id"]),
+        # The case's entry on the customer's timeline, until cases have a page of their own.
+        "case_url": customer_url(followup["customer_id"], anchor=timeline_anchor(followup["case_id"])),
         "recovered": None
         if followup["recovered"] is None
         else f"{followup['recovered']} ({followup['score_again']:g})",
