@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,6 +123,9 @@ def test_a_key_shows_its_own_survey_on_its_own_origins_only(shop: DuckDBStore) -
     nps = show(shop, nps_key, Visitor(anonymous_id="a-1"))
     csat = show(shop, csat_key, Visitor(anonymous_id="a-2", locale="de-DE"))
     assert nps["show"] is True and str(nps["url"]).startswith("https://cx.example.com/s/cxs_")
+    assert "brand" not in nps  # no brand set: the panel is just "Survey"
+    branded = replace(SETTINGS, brand_name="Acme")
+    assert show(shop, csat_key, Visitor(anonymous_id="a-3"), settings=branded)["brand"] == "Acme"
     assert str(csat["url"]).endswith("?lang=de&embed=1")
     with shop.session() as s:
         opened = open_link(s, token_of(nps["url"]))
