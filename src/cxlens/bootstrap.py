@@ -186,6 +186,9 @@ def widget_settings(settings: Settings) -> WidgetSettings:
         public_url=settings.public_url.rstrip("/"),
         contact_days=settings.survey_contact_days,
         link_days=settings.survey_link_days,
+        brand_name=settings.brand_name,
+        brand_logo_url=settings.brand_logo_url,
+        brand_color=settings.brand_color,
     )
 
 

@@ -3,10 +3,12 @@ from it (``cxlens docs config``) and a test fails when the two drift apart."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -156,6 +158,24 @@ class Settings(BaseSettings):
         description="Requests one client address may make per minute to the pages customers answer "
         "surveys on (`/s/`, `/p/`, `/w/`) before getting 429 with `Retry-After`.",
     )
+    # The brand on every page a customer sees (survey page, thank-you page, public link, widget).
+    brand_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=80,
+        description="Your company's or product's name, shown to customers on survey pages, the thank-you "
+        "page and in the web widget; unset, those pages name no one (never cxlens).",
+    )
+    brand_logo_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="A logo beside the brand name: an `https://` URL or a path on this server (`/…`).",
+    )
+    brand_color: str = Field(
+        default="#1d4ed8",
+        description="The accent colour of customer pages (buttons, links, the chosen score) as `#rrggbb`; "
+        "white text on it must reach 4.5:1 contrast (WCAG AA).",
+    )
     smtp_host: str = Field(default="localhost", description="SMTP server that sends survey invitations.")
     smtp_port: int = Field(
         default=25, ge=1, le=65535, description="Its port (usually 25, 587 with STARTTLS, 465 with TLS)."
@@ -197,6 +217,53 @@ class Settings(BaseSettings):
         description="Show the full traceback of an unexpected error on the command line instead of one "
         "line (for a bug report).",
     )
+
+    @field_validator("brand_logo_url")
+    @classmethod
+    def _logo_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_logo_url(value)
+
+    @field_validator("brand_color")
+    @classmethod
+    def _brand_color(cls, value: str) -> str:
+        return check_brand_color(value)
+
+
+def check_logo_url(value: str) -> str:
+    """An https URL with a host, or a path on this server; nothing a CSP source or an HTML attribute
+    could misread (no spaces, quotes, semicolons or commas)."""
+    if _UNSAFE_IN_URL.search(value):
+        raise ValueError("the logo URL may not contain spaces, quotes, semicolons, commas or angle brackets")
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.netloc:
+        return value
+    if not parts.scheme and not parts.netloc and value.startswith("/") and not value.startswith("//"):
+        return value
+    raise ValueError("give an https:// URL or a path on this server starting with / (e.g. /static/logo.svg)")
+
+
+def check_brand_color(value: str) -> str:
+    """``#rrggbb`` dark enough for white text on it (4.5:1, WCAG AA): customer pages' buttons."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ValueError(f"{value!r} is not a colour as #rrggbb (e.g. #1d4ed8)")
+    ratio = 1.05 / (relative_luminance(value) + 0.05)
+    if ratio < MIN_CONTRAST:
+        raise ValueError(
+            f"{value} is too light: white text on it has contrast {ratio:.1f}:1, at least {MIN_CONTRAST}:1 "
+            "is needed (choose a darker shade)"
+        )
+    return value.lower()
+
+
+def relative_luminance(color: str) -> float:
+    """WCAG 2 relative luminance of ``#rrggbb``."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+MIN_CONTRAST = 4.5
+_UNSAFE_IN_URL = re.compile(r"[\s\"'<>;,\\]")
 
 
 def settings_reference() -> str:

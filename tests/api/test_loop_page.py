@@ -76,6 +76,9 @@ def test_an_agent_sees_the_followups_but_cannot_change_rules(app_store: DuckDBSt
         customer_id = s.fetch_value("SELECT customer_id FROM customers")
         case_id = s.fetch_value("SELECT case_id FROM cases")
     assert f'href="/customers/{customer_id}"' in page.text and case_id in page.text
+    # The follow-up case opens: its entry on the customer's timeline, which carries that anchor.
+    assert f'<a href="/customers/{customer_id}#item-{case_id}">{case_id}</a>' in page.text
+    assert f'id="item-{case_id}"' in client.get(f"/customers/{customer_id}", headers=HTML).text
     assert "NPS 4" in page.text and "waiting" in page.text
     assert HOSTILE not in page.text and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
     assert "Add rule" not in page.text and "/disable" not in page.text

@@ -94,7 +94,8 @@ def test_sending_plans_invitations_under_the_contact_rule_and_wakes_the_schedule
 def test_bad_input_gets_a_clear_message_and_plans_nothing(app_store: DuckDBStore, tmp_path: Path) -> None:
     client = client_for(app_store, tmp_path, Role.analyst)
     unknown = client.post("/surveys/nps-q/send", data={"customers": "nobody@example.com"})
-    assert unknown.status_code == 200 and "No customer matches &#39;nobody@example.com&#39;" in unknown.text
+    assert unknown.status_code == 200 and "0 invitations planned, 1 skipped" in unknown.text
+    assert "no customer has this id or email" in unknown.text and "nobody@example.com" in unknown.text
     neither = client.post("/surveys/nps-q/send", data={})
     assert "Name customers" in neither.text
     bad_number = client.post("/surveys/nps-q/send", data={"customers": "u1", "remind_after_days": "soon"})
@@ -102,6 +103,25 @@ def test_bad_input_gets_a_clear_message_and_plans_nothing(app_store: DuckDBStore
     with app_store.session() as s:
         assert s.fetch_value("SELECT count(*) FROM survey_invitations") == 0
     assert client.get("/surveys/nope/send").status_code == 404
+
+
+def test_an_unknown_email_is_skipped_and_listed_while_the_others_are_invited(
+    app_store: DuckDBStore, tmp_path: Path
+) -> None:
+    client = client_for(app_store, tmp_path, Role.analyst)
+    sent = client.post(
+        "/surveys/nps-q/send",
+        data={"customers": "ana@example.com\nnobody@example.com\n<b>typo</b>@example\nben@example.com"},
+    )
+    assert "2 invitations planned, 2 skipped" in sent.text
+    skipped = sent.text[sent.text.index("Skipped") :]
+    assert skipped.count("<li>") == 2 and "nobody@example.com" in skipped
+    assert "&lt;b&gt;typo&lt;/b&gt;@example" in skipped  # what was typed, escaped
+    with app_store.session() as s:
+        addresses = s.fetch_all(
+            "SELECT address FROM survey_invitations WHERE status = 'scheduled' ORDER BY 1"
+        )
+    assert [a["address"] for a in addresses] == ["ana@example.com", "ben@example.com"]
 
 
 def test_a_trigger_is_added_from_the_page(app_store: DuckDBStore, tmp_path: Path) -> None:

@@ -148,7 +148,7 @@ def test_answers_on_a_phone_filter_and_arrive_live(
 
     # An answer arrives while the table is open: it appears without a reload (the body polls).
     mobile_page.goto(f"{server}/surveys/csat-live/responses")
-    expect(mobile_page.locator("#response-rows")).to_contain_text("No answers yet")
+    expect(mobile_page.locator("#response-rows")).to_contain_text("No responses yet")
     page.goto(f"{server}/s/{world[1]}")
     page.locator("label.scale__point", has=page.locator('input[value="2"]')).click()
     page.wait_for_load_state("networkidle")  # the answer page saves the choice and redraws its form

@@ -18,7 +18,7 @@ from tests.smtp_server import PASSWORD, USER, SmtpServer, links_in, smtp_server
 
 from cxlens.bootstrap import send_config, smtp_settings
 from cxlens.config import Settings
-from cxlens.errors import InvalidInput, MailFailed
+from cxlens.errors import MailFailed
 from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.jobs.survey_pass import SchedulerConfig, run_pass
@@ -155,8 +155,17 @@ def test_the_contact_rule_holds_back_customers_asked_recently_and_missing_addres
             "WHERE i.status = 'suppressed' ORDER BY c.name"
         )
     assert reasons == [{"name": "Ana", "reason": "contact_frequency"}, {"name": "Cy", "reason": "no_address"}]
-    with pytest.raises(InvalidInput, match=r"nobody@example\.com"):
-        invite(workspace, ["ana@example.com", "nobody@example.com"], now)
+    # An unknown address is skipped alone and reported; the others are judged as usual.
+    with workspace.unit_of_work() as uow:
+        key = int(uow.fetch_value("SELECT survey_key FROM surveys WHERE name = 'nps-q'"))
+        admitted = invite_customers(
+            uow,
+            survey_key=key,
+            refs=["nobody@example.com", "u3", "nobody@example.com"],
+            contact_days=30,
+            now=now + timedelta(days=62),
+        )
+    assert admitted.unknown == ("nobody@example.com",) and admitted.suppressed == 1  # Cy: no address
 
 
 def test_a_segment_is_invited_in_one_pass_and_a_second_pass_sends_nothing_more(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,14 @@ from cxlens.surveys.widgets import (
 )
 
 SHOP = "https://shop.example.com"
-SETTINGS = WidgetSettings(public_url="https://cx.example.com", contact_days=30, link_days=30)
+SETTINGS = WidgetSettings(
+    public_url="https://cx.example.com",
+    contact_days=30,
+    link_days=30,
+    brand_name=None,
+    brand_logo_url=None,
+    brand_color="#1d4ed8",
+)
 
 
 @pytest.fixture
@@ -122,6 +130,9 @@ def test_a_key_shows_its_own_survey_on_its_own_origins_only(shop: DuckDBStore) -
     nps = show(shop, nps_key, Visitor(anonymous_id="a-1"))
     csat = show(shop, csat_key, Visitor(anonymous_id="a-2", locale="de-DE"))
     assert nps["show"] is True and str(nps["url"]).startswith("https://cx.example.com/s/cxs_")
+    assert "brand" not in nps  # no brand set: the panel is just "Survey"
+    branded = replace(SETTINGS, brand_name="Acme")
+    assert show(shop, csat_key, Visitor(anonymous_id="a-3"), settings=branded)["brand"] == "Acme"
     assert str(csat["url"]).endswith("?lang=de&embed=1")
     with shop.session() as s:
         opened = open_link(s, token_of(nps["url"]))
@@ -169,7 +180,7 @@ def test_a_visitor_sees_the_panel_at_most_once_per_contact_window(shop: DuckDBSt
     with shop.unit_of_work() as uow:  # the window has passed for a-1
         uow.execute("UPDATE survey_links SET created_at = created_at - INTERVAL 31 DAY")
     assert show(shop, key, Visitor(anonymous_id="a-1"))["show"] is True
-    no_rule = WidgetSettings(public_url="https://cx.example.com", contact_days=0, link_days=1)
+    no_rule = replace(SETTINGS, contact_days=0, link_days=1)
     assert show(shop, key, Visitor(anonymous_id="a-1"), settings=no_rule)["show"] is True
 
 

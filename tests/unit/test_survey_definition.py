@@ -167,7 +167,7 @@ def test_every_problem_is_reported_with_its_path() -> None:
     long_text = "x" * 5_001
     found = problems_of(
         {
-            "name": "Bad Name",
+            "name": "Bad.Name",
             "title": {"de": "Ohne Vorgabe"},
             "locale": "EN",
             "triggers": [],
@@ -206,7 +206,7 @@ def test_every_problem_is_reported_with_its_path() -> None:
     )
     el = "pages[0].elements"
     expected = {
-        "name": "lower-case letters",
+        "name": "single spaces",
         "title": '"default"',
         "locale": "locale code",
         "triggers": "not supported",

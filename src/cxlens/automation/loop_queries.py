@@ -121,7 +121,7 @@ def recent_followups(
     again."""
     return s.fetch_all(
         f"""{_FOLLOWUPS}
-        SELECT 'rsp_' || st.response_key AS response_id, c.customer_id, st.metric, st.score, st.comment,
+        SELECT 'rsp_' || st.response_key AS response_id, c.customer_id, c.name AS customer_name, st.metric, st.score, st.comment,
                st.survey, st.answered_at, st.rule, st.case_id, st.case_status, st.team,
                CASE WHEN NOT st.resurvey THEN 'off' WHEN NOT st.solved THEN 'waiting'
                     ELSE coalesce(st.invitation_status, 'pending') END AS resurvey,

@@ -56,7 +56,14 @@ def send(
             )
         outcome = run_pass(store, config, now)
     render_record(
-        {"invited": admitted.scheduled, "held_back": admitted.suppressed, **outcome}, fmt, title="Invitations"
+        {
+            "invited": admitted.scheduled,
+            "held_back": admitted.suppressed,
+            "skipped_unknown": ", ".join(admitted.unknown),  # ids or emails no customer has
+            **outcome,
+        },
+        fmt,
+        title="Invitations",
     )
 
 

@@ -16,7 +16,7 @@ Held-back rows are kept: they answer "why was this customer not asked?" and are 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,7 @@ _SEEN_EMAILS = """
 class Admitted:
     scheduled: int
     suppressed: int
+    unknown: tuple[str, ...] = ()  # references given by hand that name no customer: skipped
 
 
 def prepare_candidates(s: Session) -> None:
@@ -149,7 +150,8 @@ def invite_customers(  # noqa: PLR0913 - a send's settings, keyword-only
     now: datetime,
 ) -> Admitted:
     """Invite the customers named by ``refs`` (customer ids or emails) or every customer of a
-    ``segment``, by email, now. Unknown references are refused all together before anything is planned."""
+    ``segment``, by email, now. A reference that names no customer is skipped — one mistyped
+    address must not hold back the rest — and returned in ``unknown`` so the sender can see it."""
     if bool(refs) == (segment is not None):
         raise InvalidInput("Name customers (ids or emails) or a segment, not both and not neither.")
     prepare_candidates(uow)
@@ -157,24 +159,26 @@ def invite_customers(  # noqa: PLR0913 - a send's settings, keyword-only
     if refs:
         uow.put_arrow("invite_refs_in", pa.table({"ref": pa.array([r.strip() for r in refs], pa.string())}))
         uow.execute("INSERT INTO invite_refs (ref) SELECT ref FROM invite_refs_in")
-        missing = uow.fetch_all(
-            f"SELECT ref FROM invite_refs r WHERE NOT EXISTS (SELECT 1 FROM ({_REF_MATCHES}) m WHERE m.ref = r.ref) "
-            "ORDER BY ref LIMIT 11"
+        unknown = tuple(
+            str(m["ref"])
+            for m in uow.fetch_all(
+                "SELECT DISTINCT ref FROM invite_refs r "
+                f"WHERE NOT EXISTS (SELECT 1 FROM ({_REF_MATCHES}) m WHERE m.ref = r.ref) ORDER BY ref"
+            )
         )
-        if missing:
-            names = ", ".join(repr(m["ref"]) for m in missing[:10]) + (", …" if len(missing) > 10 else "")
-            raise InvalidInput(f"No customer matches {names}; nothing was sent.")
         chosen = f"SELECT DISTINCT canonical_key FROM ({_REF_MATCHES})"
         params: list[Any] = []
     else:
         chosen = "SELECT DISTINCT canonical_key FROM customers WHERE segment = ?"
         params = [segment]
+        unknown = ()
     subject = f"manual-{now:%Y%m%dT%H%M%S%f}"
     uow.execute(
         f"INSERT INTO {CANDIDATES} ({CANDIDATE_COLUMNS}) SELECT ?, canonical_key, 'email', ?, NULL, ?, ?, ?, ? FROM ({chosen})",
         [survey_key, touchpoint, subject, now, remind_after_days, not respect_contact_rule, *params],
     )
-    return admit_candidates(uow, contact_days=contact_days, now=now)
+    admitted = admit_candidates(uow, contact_days=contact_days, now=now)
+    return replace(admitted, unknown=unknown)
 
 
 # References to canonical profiles: a public customer id, or any identity value (an email in any case).

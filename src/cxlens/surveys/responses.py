@@ -1,8 +1,8 @@
 """Survey answers for the web app: filtered lists, newest first and keyset-paged; the live feed of
 the latest answers; answers per survey. One set-based query each, joined to the customer who gave
 the answer (the canonical profile, so a merged customer shows under the id that survives).
-``survey_name`` is set only when the answer's ``survey`` names a survey of this workspace (imported
-answers may carry any text there), so a page links only to surveys that exist.
+A response belongs to the survey its ``survey`` names; imported responses may name a survey with
+no definition here, which the survey list shows as imported (``survey_counts``).
 
 Filters come from a page's query string (``parse_filter``), so a filtered view is a link.
 """
@@ -36,12 +36,10 @@ SELECT 'rsp_' || r.response_key AS response_id, r.response_key, r.answered_at, r
        r.scale_min, r.scale_max, r.comment, r.channel, r.touchpoint, c.customer_id, c.name AS customer_name,
        CASE WHEN r.metric = 'nps' THEN
             CASE WHEN r.score >= 9 THEN 'promoter' WHEN r.score >= 7 THEN 'passive' ELSE 'detractor' END
-       END AS segment,
-       v.name AS survey_name
+       END AS segment
 FROM responses r
 JOIN customers p ON p.customer_key = r.customer_key
 JOIN customers c ON c.customer_key = p.canonical_key
-LEFT JOIN surveys v ON v.name = r.survey
 """
 _NEWEST_FIRST = "ORDER BY r.answered_at DESC, r.response_key DESC"
 
@@ -188,15 +186,22 @@ def _fetch(s: Session, conditions: list[str], params: list[Any], limit: int) -> 
 
 
 def survey_counts(s: Session) -> list[dict[str, Any]]:
-    """Every survey with its number of answers, the time of the last one, and its emailed invitations
-    sent and answered (the ``response_rate`` metric's components), by name."""
+    """Every survey with its number of responses, the time of the last one, and its emailed
+    invitations sent and answered (the ``response_rate`` metric's components), by name.
+
+    A response belongs to the survey its ``survey`` names. Imported responses may name a survey this
+    workspace has no definition of: each such name is listed too (``imported``, its metric the most
+    common one of its responses), so no response is left out of the list."""
     return s.fetch_all(
-        "SELECT v.survey_id, v.name, v.title, v.metric, v.created_at, v.updated_at, v.archived_at, "
-        "coalesce(n.responses, 0) AS responses, n.last_answer_at, "
-        "coalesce(i.sent, 0) AS invitations_sent, coalesce(i.answered, 0) AS invitations_answered "
-        "FROM surveys v LEFT JOIN (SELECT survey, count(*) AS responses, max(answered_at) AS last_answer_at "
-        "FROM responses WHERE survey IS NOT NULL GROUP BY survey) n ON n.survey = v.name "
-        "LEFT JOIN (SELECT x.survey_key, count(*) AS sent, count(l.answered_at) AS answered "
+        "WITH n AS (SELECT survey, count(*) AS responses, max(answered_at) AS last_response_at, "
+        "mode(metric) AS metric FROM responses WHERE survey IS NOT NULL GROUP BY survey), "
+        "i AS (SELECT x.survey_key, count(*) AS sent, count(l.answered_at) AS answered "
         "FROM survey_invitations x LEFT JOIN survey_links l USING (link_key) WHERE x.status = 'sent' "
-        "GROUP BY x.survey_key) i ON i.survey_key = v.survey_key ORDER BY v.name"
+        "GROUP BY x.survey_key) "
+        "SELECT v.survey_id, coalesce(v.name, n.survey) AS name, v.title, coalesce(v.metric, n.metric) AS metric, "
+        "v.created_at, v.updated_at, v.archived_at, v.survey_key IS NULL AS imported, "
+        "coalesce(n.responses, 0) AS responses, n.last_response_at, "
+        "coalesce(i.sent, 0) AS invitations_sent, coalesce(i.answered, 0) AS invitations_answered "
+        "FROM surveys v FULL JOIN n ON n.survey = v.name LEFT JOIN i ON i.survey_key = v.survey_key "
+        "ORDER BY name"
     )

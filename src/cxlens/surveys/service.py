@@ -10,18 +10,24 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cxlens.core.credentials import check_handle
 from cxlens.errors import Conflict, InvalidInput
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import UnitOfWork
 from cxlens.surveys.language import Survey, export_survey, parse_survey
+from cxlens.surveys.language.parse import SURVEY_NAME, SURVEY_NAME_RULE
 from cxlens.surveys.language.templates import TEMPLATES
 from cxlens.surveys.queries import survey_record
 
 
 def check_survey_name(name: str) -> str:
-    """Survey names appear in URLs and as the ``survey`` of every response: no dots."""
-    return check_handle(name, kind="survey name", example="`nps-quarterly`", punctuation="_-")
+    """The name every response of the survey carries as ``survey`` and its pages put in URLs
+    (percent-encoded): ``nps-quarterly`` or ``NPS quarterly`` (the rule is the language's)."""
+    if not SURVEY_NAME.fullmatch(name):
+        raise InvalidInput(
+            f"{name!r} is not a valid survey name: use {SURVEY_NAME_RULE} "
+            "(for example `nps-quarterly` or `NPS quarterly`)."
+        )
+    return name
 
 
 def template_document(template: str) -> dict[str, Any]:

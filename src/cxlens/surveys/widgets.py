@@ -46,11 +46,15 @@ _NO_SURVEY = "This survey does not exist or is closed."
 
 @dataclass(frozen=True)
 class WidgetSettings:
-    """What the widget and the public link need from Settings."""
+    """What the pages customers see need from Settings: the widget, the public link, and the brand
+    they show (CXLENS_BRAND_*, validated in config.py)."""
 
     public_url: str
     contact_days: float
     link_days: float
+    brand_name: str | None
+    brand_logo_url: str | None
+    brand_color: str
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,13 @@ def open_widget(
         respondent=identity,
         widget_key=widget["widget_key"],
     )
-    return {"show": True, "url": answer_url(settings, token, embed=True, locale=visitor.locale)}
+    shown: dict[str, Any] = {
+        "show": True,
+        "url": answer_url(settings, token, embed=True, locale=visitor.locale),
+    }
+    if settings.brand_name:  # the panel is labelled with it on the host page
+        shown["brand"] = settings.brand_name
+    return shown
 
 
 def known_customer(s: Session, identity: dict[str, str]) -> int | None:

@@ -16,8 +16,8 @@ from cxlens.web.api import metrics as metrics_api
 from cxlens.web.cors import TrackingCors
 from cxlens.web.errors import UnexpectedErrors, install_error_handlers
 from cxlens.web.imports import ImportJobs
-from cxlens.web.pages import customers as customer_pages
 from cxlens.web.pages import (
+    customer_facing,
     explore,
     imports,
     login,
@@ -27,6 +27,7 @@ from cxlens.web.pages import (
     surveys_admin,
     widget,
 )
+from cxlens.web.pages import customers as customer_pages
 from cxlens.web.pages import loop as loop_pages
 from cxlens.web.ratelimit import RateLimiter
 from cxlens.web.security import AuthGate, SecurityHeaders, require
@@ -82,6 +83,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(customers.router, dependencies=[Depends(require(Permission.view_customers))])
     app.include_router(tracking.router)
     app.include_router(metrics_api.router, dependencies=[Depends(require(Permission.view_metrics))])
+    app.include_router(customer_facing.router)  # /brand.css
     app.include_router(loop_pages.router)  # the literal /surveys/loop before the pages' /surveys/{name}/…
     for pages in (
         login,

@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlens.errors import CxLensError, Overloaded
+from cxlens.web.pages.customer_facing import CUSTOMER_PREFIXES, render_customer_page
 from cxlens.web.pages.render import render
 
 log = logging.getLogger("cxlens.web")
@@ -49,12 +50,15 @@ def _respond(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if _wants_page(request):
-        page = render(
+        # A customer's expired or used link gets the brand's page, not the staff app's.
+        customer = request.url.path.startswith(CUSTOMER_PREFIXES)
+        page = (render_customer_page if customer else render)(
             request,
             "error.html",
             status=status,
             title=_TITLES.get(status, "Something went wrong"),
             message=message,
+            customer=customer,
         )
         page.headers.update(headers or {})
         return page

@@ -36,7 +36,7 @@ TOKEN_PREFIX = "Bearer "
 # its source's write key, web/api/tracking.py) and survey answer pages (the link's token is the
 # credential, web/pages/survey_answer.py), the web widget's endpoint and public survey links (anyone may
 # answer; the widget checks its allowed origins, web/pages/widget.py).
-PUBLIC_PATHS = frozenset({"/health", "/login"})
+PUBLIC_PATHS = frozenset({"/health", "/login", "/brand.css"})  # brand.css: customer pages' colour
 PUBLIC_PREFIXES = ("/static/", "/v1/", "/s/", "/w/", "/p/")
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -148,6 +148,17 @@ async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes,
     await send({"type": "http.response.body", "body": body})
 
 
+def with_image_origins(headers: list[tuple[bytes, bytes]], origins: list[str]) -> list[tuple[bytes, bytes]]:
+    """The same headers, the CSP's ``img-src`` also naming ``origins``."""
+    extra = " ".join(origins).encode()
+    return [
+        (name, value.replace(b"img-src 'self' data:", b"img-src 'self' data: " + extra))
+        if name == b"content-security-policy"
+        else (name, value)
+        for name, value in headers
+    ]
+
+
 class SecurityHeaders:
     """Pure ASGI middleware: the CSP and friends on every response; pages are never cached."""
 
@@ -168,6 +179,9 @@ class SecurityHeaders:
                 # frame-ancestors decides, and DENY would contradict a policy that allows framing.
                 framers = scope.get("state", {}).get("frame_ancestors")
                 headers = framable_by(framers) if framers else SECURITY_HEADERS
+                # A customer page showing the brand's logo from its https host (customer_facing.py).
+                if images := scope.get("state", {}).get("image_origins"):
+                    headers = with_image_origins(headers, images)
                 if b"content-security-policy" in present:
                     present.add(b"x-frame-options")
                 extra = [h for h in headers if h[0] not in present]

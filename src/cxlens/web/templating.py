@@ -14,6 +14,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
@@ -22,6 +23,8 @@ from markupsafe import Markup
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from cxlens.web.urls import timeline_anchor
 
 WEB_DIR = Path(__file__).resolve().parent
 TEMPLATES_DIR = WEB_DIR / "templates"
@@ -72,6 +75,12 @@ def fmt_time(value: Any, pattern: str = "%Y-%m-%d", empty: str = "—") -> str:
     return str(value)
 
 
+def url_segment(value: Any) -> str:
+    """A value as one URL path segment: every reserved character percent-encoded (a survey named
+    "NPS quarterly" is ``NPS%20quarterly``); the route receives it decoded."""
+    return quote(str(value), safe="")
+
+
 @cache
 def static_url(path: str) -> str:
     """``/static/<path>?v=<content hash>``: a new URL whenever the file changes, which is what
@@ -92,7 +101,9 @@ def templates() -> Jinja2Templates:
     env.filters["json_script"] = json_script
     env.filters["fmt_number"] = fmt_number
     env.filters["fmt_time"] = fmt_time
+    env.filters["url_segment"] = url_segment
     env.globals["static_url"] = static_url
+    env.globals["timeline_anchor"] = timeline_anchor
     return Jinja2Templates(env=env)
 
 

@@ -55,7 +55,12 @@ IGNORED_QUESTION_KEYS = frozenset(
         "displayMode", "rows", "autoGrow", "allowResize", "titleLocation", "renderAs",
     )
 )  # fmt: skip
-SURVEY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+# A survey's name: what its responses carry as ``survey`` (an import's "NPS quarterly" included),
+# so capitals and single spaces are allowed; no dots or slashes, since a name is one URL segment.
+SURVEY_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]| (?=[A-Za-z0-9_-])){0,62}")
+SURVEY_NAME_RULE = (
+    "1–63 letters, digits, '-', '_' or single spaces, starting and ending with a letter, digit, '-' or '_'"
+)
 _NAME_RULE = "1–100 letters, digits, '_', '-' or '.' (so that {name} can refer to it)"
 
 
@@ -254,7 +259,6 @@ def _metric(cx: _Context, raw: Any, questions: list[Question]) -> MetricBinding 
 
 def _survey_name(cx: Reader, doc: Mapping[str, Any], title: Localized) -> str:
     if "name" in doc:
-        rule = "1–63 lower-case letters, digits, '_' or '-', starting with a letter or digit"
-        return cx.name(doc["name"], "name", SURVEY_NAME, rule) or ""
+        return cx.name(doc["name"], "name", SURVEY_NAME, SURVEY_NAME_RULE) or ""
     slug = re.sub(r"[^a-z0-9]+", "-", title.get().lower()).strip("-")[:63].strip("-")
     return slug or "survey"

@@ -31,6 +31,7 @@ from cxlens.surveys.queries import list_surveys
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import principal_of
+from cxlens.web.urls import customer_url, timeline_anchor
 
 router = APIRouter(include_in_schema=False)
 RECENT = 25
@@ -38,12 +39,12 @@ Field = Annotated[str, Form(max_length=200)]
 
 # The funnel's steps: (summary key, title, rate key, what the rate is a share of, what it means).
 STEPS = (
-    ("unhappy", "Unhappy answers", None, "", "Answers a rule follows up: at or below its score."),
+    ("unhappy", "Unhappy responses", None, "", "Responses a rule follows up: at or below its score."),
     ("followed_up", "Followed up", "followed_up_rate", "of unhappy", "A follow-up case was opened."),
     ("solved", "Case solved", "solved_rate", "of followed up", "The follow-up case is solved or closed."),
     ("resurveyed", "Re-surveyed", "resurveyed_rate", "of solved", "The re-survey invitation was sent."),
-    ("answered_again", "Answered again", "answered_again_rate", "of solved", "Same metric, after the solve."),
-    ("recovered", "Recovered", "recovered_rate", "of those who answered again", "That answer is above the rule's score."),
+    ("answered_again", "Responded again", "answered_again_rate", "of solved", "Same metric, after the solve."),
+    ("recovered", "Recovered", "recovered_rate", "of those who responded again", "That response is above the rule's score."),
 )  # fmt: skip
 
 
@@ -166,8 +167,11 @@ def _row(followup: dict[str, Any]) -> dict[str, Any]:
     """A follow-up as the table shows it; links are built here, never taken from data."""
     return {
         **followup,
-        "answer": f"{followup['metric'].upper()} {followup['score']:g} ({followup['response_id']})",
-        "customer_url": f"/customers/{followup['customer_id']}",
+        "response": f"{followup['metric'].upper()} {followup['score']:g} ({followup['response_id']})",
+        "customer": followup["customer_name"] or followup["customer_id"],
+        "customer_url": customer_url(followup["customer_id"]),
+        # The case's entry on the customer's timeline, until cases have a page of their own.
+        "case_url": customer_url(followup["customer_id"], anchor=timeline_anchor(followup["case_id"])),
         "recovered": None
         if followup["recovered"] is None
         else f"{followup['recovered']} ({followup['score_again']:g})",

@@ -17,7 +17,8 @@ from cxlens.surveys.language import completion_text, visible_questions
 from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
 from cxlens.surveys.widgets import frame_origins
 from cxlens.web.clients import client_address
-from cxlens.web.pages.render import is_fragment, render
+from cxlens.web.pages.customer_facing import render_customer_page
+from cxlens.web.pages.render import is_fragment
 from cxlens.web.ratelimit import RateLimiter
 
 router = APIRouter(include_in_schema=False)
@@ -52,7 +53,7 @@ def _form(
 ) -> Response:
     locale = _locale(request, link)
     template = "survey_form.html" if is_fragment(request) else "survey_page.html"
-    return render(
+    return render_customer_page(
         request,
         template,
         status=status,
@@ -70,7 +71,7 @@ def answer_page(request: Request, token: str) -> Response:
     _guard(request)
     link = _open(request, token)
     if link.answered:
-        return render(
+        return render_customer_page(
             request,
             "survey_done.html",
             text=completion_text(link.survey, link.answers, _locale(request, link)),
@@ -128,7 +129,7 @@ async def answer_submit(request: Request, token: str) -> Response:
     _guard(request)
     link = _open(request, token)
     if link.answered:  # submitted twice (or replayed): recorded once, thanked again
-        return render(
+        return render_customer_page(
             request,
             "survey_done.html",
             text=completion_text(link.survey, link.answers, _locale(request, link)),
@@ -138,7 +139,7 @@ async def answer_submit(request: Request, token: str) -> Response:
     try:
         if action == "submit":
             cleaned = complete(store, link, answers)
-            return render(
+            return render_customer_page(
                 request,
                 "survey_done.html",
                 text=completion_text(link.survey, cleaned, _locale(request, link)),

@@ -127,6 +127,7 @@ async def send(request: Request, name: str) -> Response:
         "survey_send_result.html",
         invited=admitted.scheduled,
         held_back=admitted.suppressed,
+        unknown=admitted.unknown,
         contact_days=_contact_days(request),
         scheduled=job is not None,
     )

@@ -1,5 +1,8 @@
-"""``/surveys``: the list of surveys, the form editor with its live preview, the answers with
-filters (linkable, paged, refreshing themselves, as CSV), and the live feed of the latest answers.
+"""``/surveys``: the list of surveys, the form editor with its live preview, the responses with
+filters (linkable, paged, refreshing themselves, as CSV), and the live feed of the latest responses.
+
+A survey's name is one URL path segment, percent-encoded wherever a page or a redirect builds a
+URL (``survey_url``; templates use the ``url_segment`` filter), so "NPS quarterly" works everywhere.
 
 The editor posts the whole form on every change (HTMX); the preview answers come back as the
 form's ``answer:<question>`` fields, so branching can be tried in the preview. Problems are shown
@@ -20,7 +23,7 @@ from starlette.datastructures import UploadFile
 from cxlens.errors import Conflict, InvalidInput, PayloadTooLarge
 from cxlens.storage.store import Session
 from cxlens.surveys.language.templates import TEMPLATES
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import responses_survey, survey_record
 from cxlens.surveys.responses import (
     FILTER_KEYS,
     SEGMENTS,
@@ -44,6 +47,7 @@ from cxlens.web.survey_form import (
     form_from_fields,
     preview,
 )
+from cxlens.web.urls import survey_url
 
 router = APIRouter(include_in_schema=False)
 ANSWER = "answer:"  # the preview's answer fields; editor fields never start with it
@@ -94,7 +98,7 @@ def new_survey(
         return render(
             request, "survey_admin_message.html", status=_problem_status(request), error=error.message
         )
-    return _go(request, f"/surveys/{name}/edit")
+    return _go(request, survey_url(name, "edit"))
 
 
 @router.get("/surveys/latest")
@@ -191,7 +195,7 @@ async def import_json(request: Request, _: SurveyManager, name: str) -> Response
         return render(
             request, "survey_admin_message.html", status=status, error=error.message, problems=problems
         )
-    return _go(request, f"/surveys/{record['name']}/edit")
+    return _go(request, survey_url(record["name"], "edit"))
 
 
 async def _uploaded_document(request: Request) -> Any:
@@ -222,7 +226,7 @@ def export_json(_: SurveyManager, s: Reader, name: str) -> Response:
     )
 
 
-# --- answers -----------------------------------------------------------------------------------
+# --- responses ---------------------------------------------------------------------------------
 
 
 def _filter_query(request: Request) -> str:
@@ -230,7 +234,7 @@ def _filter_query(request: Request) -> str:
     return urlencode({k: request.query_params[k] for k in FILTER_KEYS if request.query_params.get(k)})
 
 
-def _answers_context(
+def _responses_context(
     request: Request, s: Session, record: dict[str, Any], cursor: str | None
 ) -> dict[str, Any]:
     query = _filter_query(request)
@@ -242,8 +246,8 @@ def _answers_context(
         "rows": [],
         "next_url": None,
         "error": None,
-        "live": not cursor,  # new answers arrive on the first page
-        "rows_url": f"/surveys/{record['name']}/responses/rows?{query}",
+        "live": not cursor,  # new responses arrive on the first page
+        "rows_url": survey_url(record["name"], "responses", "rows") + f"?{query}",
     }
     try:
         page = list_responses(
@@ -254,30 +258,32 @@ def _answers_context(
         return context
     context["rows"] = page.items
     if page.next_cursor:
-        context["next_url"] = f"/surveys/{record['name']}/responses?" + urlencode(
-            {**dict(request.query_params), "cursor": page.next_cursor}
+        context["next_url"] = (
+            survey_url(record["name"], "responses")
+            + "?"
+            + urlencode({**dict(request.query_params), "cursor": page.next_cursor})
         )
     return context
 
 
 @router.get("/surveys/{name}/responses")
-def answers(
+def responses_page(
     request: Request, _: ResponsesViewer, s: Reader, name: str, cursor: str | None = None
 ) -> Response:
-    record = survey_record(s, name)
-    return render(request, "survey_admin_responses.html", **_answers_context(request, s, record, cursor))
+    record = responses_survey(s, name)
+    return render(request, "survey_admin_responses.html", **_responses_context(request, s, record, cursor))
 
 
 @router.get("/surveys/{name}/responses/rows")
-def answer_rows(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
-    """The first page's rows again (the table polls this, so new answers appear as they arrive)."""
-    record = survey_record(s, name)
-    return render(request, "survey_admin_response_rows.html", **_answers_context(request, s, record, None))
+def response_rows(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
+    """The first page's rows again (the table polls this, so new responses appear as they arrive)."""
+    record = responses_survey(s, name)
+    return render(request, "survey_admin_response_rows.html", **_responses_context(request, s, record, None))
 
 
 @router.get("/surveys/{name}/responses.csv")
-def answers_csv(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
-    record = survey_record(s, name)
+def responses_csv(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
+    record = responses_survey(s, name)
     rows = export_responses(s, parse_filter(request.query_params, survey=record["name"]))
     return csv_download(
         f"{record['name']}-responses.csv",

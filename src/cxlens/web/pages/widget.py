@@ -27,7 +27,7 @@ from cxlens.surveys.widgets import (
     widget_for_origin,
 )
 from cxlens.web.clients import client_address
-from cxlens.web.pages.render import render
+from cxlens.web.pages.customer_facing import render_customer_page
 from cxlens.web.ratelimit import RateLimiter
 
 router = APIRouter(include_in_schema=False)
@@ -86,7 +86,7 @@ def public_start(request: Request, survey_id: str) -> Response:
     _guard(request)
     with request.app.state.store.session() as s:
         survey = public_survey(s, survey_id)
-    return render(request, "survey_start.html", survey=survey)
+    return render_customer_page(request, "survey_start.html", survey=survey)
 
 
 @router.post("/p/{survey_id}")

@@ -50,6 +50,8 @@
   }
 
   function renderCharts() {
+    // Pages without charts (customer pages) do not load the chart libraries at all.
+    if (!document.querySelector(".chart[data-spec-id]")) return;
     if (typeof window.vegaEmbed !== "function" || !(window.vega && window.vega.expressionInterpreter)) {
       console.error("cxlens: the chart libraries did not load (static/vendor)");
       return;

@@ -117,10 +117,12 @@
     return button;
   }
 
-  function showPanel(url) {
+  function showPanel(url, brand) {
+    // The brand (CXLENS_BRAND_NAME) names the panel; the page inside shows its name and logo.
+    var label = brand ? "Survey from " + brand : "Survey";
     var panel = document.createElement("div");
     panel.setAttribute("role", "dialog");
-    panel.setAttribute("aria-label", "Survey");
+    panel.setAttribute("aria-label", label);
     panel.setAttribute("data-cxlens-widget", key);
     style(panel, {
       position: "fixed",
@@ -134,7 +136,7 @@
     placePanel(panel);
     var frame = document.createElement("iframe");
     frame.src = url;
-    frame.title = "Survey";
+    frame.title = label;
     // The survey page needs its scripts and forms; it may not navigate or open windows on the host page.
     frame.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin");
     style(frame, { width: "100%", height: "100%", border: "0", display: "block" });
@@ -166,7 +168,7 @@
       })
       .then(function (answer) {
         save(ASKED, String(Date.now()));
-        if (answer.show && answer.url) showPanel(answer.url);
+        if (answer.show && answer.url) showPanel(answer.url, typeof answer.brand === "string" ? answer.brand : "");
         done(answer.show && answer.url ? "shown" : "not-shown");
       })
       .catch(function (err) {
