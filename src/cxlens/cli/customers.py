@@ -10,10 +10,8 @@ import typer
 
 from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
-from cxlens.customers.queries import access_customer, search_customers
-from cxlens.customers.service import merge_customers, unmerge
-from cxlens.interactions.queries import get_timeline
-from cxlens.interactions.records import TimelineItem
+from cxlens.customers import access_customer, merge_customers, search_customers, unmerge
+from cxlens.interactions import TimelineItem, get_timeline
 
 app = typer.Typer(
     help="Find customers, see their 360 view, merge and unmerge profiles.", no_args_is_help=True

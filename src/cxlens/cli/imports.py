@@ -13,10 +13,8 @@ from cxlens.bootstrap import open_store
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import OutputFormat, err_console, format_option, render_rows, to_json
 from cxlens.errors import ImportFailed
-from cxlens.ingest.base import ImportReport
-from cxlens.ingest.options import ImportOptions, parse_mapping, read_mapping_file
-from cxlens.ingest.service import Progress as ProgressCallback
-from cxlens.ingest.service import import_file
+from cxlens.ingest import ImportOptions, ImportReport, import_file, parse_mapping, read_mapping_file
+from cxlens.ingest import Progress as ProgressCallback
 from cxlens.storage.duckdb_store import DuckDBStore
 
 app = typer.Typer(help="Bulk-import files into the workspace.", no_args_is_help=True)
@@ -164,7 +162,7 @@ def _import_adapter(name: str, help_text: str, argument_help: str) -> None:
         db: Path | None = DbOption,
         fmt: OutputFormat = format_option(),
     ) -> None:
-        from cxlens.ingest.adapters import import_source
+        from cxlens.ingest import import_source
 
         settings = settings_for(db)
         options = ImportOptions(

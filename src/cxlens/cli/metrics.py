@@ -10,8 +10,7 @@ import typer
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import OutputFormat, format_option, render_rows, to_json
 from cxlens.errors import InvalidInput
-from cxlens.metrics.result import COLUMNS, MetricResult
-from cxlens.metrics.spec import parse_filters
+from cxlens.metrics import COLUMNS, MetricResult, parse_filters
 from cxlens.workspace import Workspace
 
 

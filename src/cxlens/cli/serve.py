@@ -8,14 +8,12 @@ from typing import Any
 
 import typer
 
-from cxlens.auth.model import Role
-from cxlens.auth.queries import count_users
-from cxlens.auth.service import create_user
+from cxlens.auth import Role, count_users, create_user
 from cxlens.bootstrap import Container, build, open_store
 from cxlens.cli.context import DbOption, settings_for
 from cxlens.cli.output import console, err_console
 from cxlens.config import Settings
-from cxlens.sources.service import create_source
+from cxlens.sources import create_source
 from cxlens.storage.duckdb_store import DuckDBStore
 
 DEMO_DB = Path("cxlens-demo.duckdb")
@@ -74,7 +72,7 @@ def _with_address(settings: Settings, host: str | None, port: int | None) -> Set
 
 
 def _is_demo(path: Path) -> bool:
-    from cxlens.demo.build import workspace_kind
+    from cxlens.demo import workspace_kind
 
     store = open_store(settings_for(path))
     try:
@@ -93,7 +91,7 @@ def demo(
     port: int | None = typer.Option(None, "--port", help="Port to listen on (as for serve)."),
 ) -> None:
     """Build a realistic, seeded demo company and serve it on http://127.0.0.1:8000."""
-    from cxlens.demo.build import build_demo, reset_demo_file
+    from cxlens.demo import build_demo, reset_demo_file
 
     path = db or DEMO_DB
     settings = _with_address(settings_for(path), host, port)

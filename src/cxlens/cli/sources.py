@@ -9,9 +9,7 @@ import typer
 
 from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_rows, to_json
-from cxlens.sources.model import SourceKind
-from cxlens.sources.queries import list_sources
-from cxlens.sources.service import create_source, revoke_source
+from cxlens.sources import SourceKind, create_source, list_sources, revoke_source
 
 app = typer.Typer(
     help="Sources that send events to the tracking API, and their write keys.", no_args_is_help=True

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import typer
 
-from cxlens.automation.loop import (
+from cxlens.automation import (
     add_rule,
     disable_rule,
     list_rules,
     loop_summary,
+    period_bound,
     recent_followups,
     run_loop,
 )
-from cxlens.automation.loop_queries import period_bound
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 

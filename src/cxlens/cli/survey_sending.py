@@ -8,14 +8,12 @@ from pathlib import Path
 
 import typer
 
-from cxlens.automation.triggers import add_trigger, disable_trigger, list_triggers
+from cxlens.automation import add_trigger, disable_trigger, list_triggers
 from cxlens.bootstrap import scheduler_config
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows
 from cxlens.jobs.survey_pass import run_pass
-from cxlens.surveys.invitations import invite_customers, list_invitations
-from cxlens.surveys.links import sendable_survey
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys import invite_customers, list_invitations, sendable_survey, survey_record
 
 triggers = typer.Typer(
     help="Surveys that ask by themselves: after an interaction, a solved case, or every N days."

@@ -11,13 +11,7 @@ import typer
 from cxlens.bootstrap import widget_settings
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
-from cxlens.surveys.widgets import (
-    create_widget,
-    list_widgets,
-    public_link_url,
-    revoke_widget,
-    script_tag,
-)
+from cxlens.surveys import create_widget, list_widgets, public_link_url, revoke_widget, script_tag
 
 widgets = typer.Typer(help="Web widgets: one <script> tag shows a survey in a small panel on your site.")
 

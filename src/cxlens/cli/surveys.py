@@ -12,9 +12,15 @@ from cxlens.cli import survey_loop, survey_sending, survey_widgets
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 from cxlens.errors import InvalidInput
-from cxlens.surveys.links import create_link
-from cxlens.surveys.queries import list_surveys, survey_record
-from cxlens.surveys.service import archive_survey, create_survey, template_document, update_survey
+from cxlens.surveys import (
+    archive_survey,
+    create_link,
+    create_survey,
+    list_surveys,
+    survey_record,
+    template_document,
+    update_survey,
+)
 
 app = typer.Typer(
     help="Survey definitions: NPS, CSAT and CES templates, or your own SurveyJS JSON.", no_args_is_help=True

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import typer
 
-from cxlens.auth.model import parse_role
-from cxlens.auth.queries import list_tokens
-from cxlens.auth.service import create_token, revoke_token
+from cxlens.auth import create_token, list_tokens, parse_role, revoke_token
 from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_rows, to_json
 

@@ -8,10 +8,15 @@ from typing import Any
 
 import typer
 
-from cxlens.auth.model import parse_role
-from cxlens.auth.passwords import generate_password
-from cxlens.auth.queries import list_users
-from cxlens.auth.service import create_user, disable_user, enable_user, set_password
+from cxlens.auth import (
+    create_user,
+    disable_user,
+    enable_user,
+    generate_password,
+    list_users,
+    parse_role,
+    set_password,
+)
 from cxlens.cli.context import DbOption, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows
 from cxlens.errors import InvalidInput

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 
-from cxlens.auth.model import Permission
+from cxlens.auth import Permission
 from cxlens.bootstrap import Container
 from cxlens.version import __version__
 from cxlens.web.api import customers, tracking

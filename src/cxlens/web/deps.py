@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from cxlens.auth.model import Permission, Principal
+from cxlens.auth import Permission, Principal
 from cxlens.bootstrap import Container
 from cxlens.storage.store import Session, Store
 from cxlens.web.security import require

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cxlens.errors import CxLensError, InvalidInput, NotFound, PayloadTooLarge
-from cxlens.ingest.options import ImportOptions
-from cxlens.ingest.service import import_file
+from cxlens.ingest import ImportOptions, import_file
 from cxlens.storage.store import Store
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")

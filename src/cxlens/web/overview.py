@@ -10,9 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from cxlens.metrics.queries import latest_activity, run_consistency, run_metric
-from cxlens.metrics.schedule import Schedule
-from cxlens.metrics.spec import MetricsSettings, make_query
+from cxlens.metrics import MetricsSettings, Schedule, latest_activity, make_query, run_consistency, run_metric
 from cxlens.storage.store import Session
 
 WINDOWS = (30, 90, 365)  # days the overview can look back; 90 by default

@@ -24,8 +24,7 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cxlens.auth.model import Permission, Principal
-from cxlens.auth.queries import session_principal, token_principal
+from cxlens.auth import Permission, Principal, session_principal, token_principal
 from cxlens.errors import PermissionDenied
 from cxlens.storage.store import Store
 

@@ -33,6 +33,7 @@ from cxlens.surveys.language.model import (
     visible_questions,
 )
 from cxlens.surveys.language.parse import parse_survey
+from cxlens.surveys.language.templates import TEMPLATES
 
 __all__ = [
     "DEFAULT_COMPLETION",
@@ -42,6 +43,7 @@ __all__ = [
     "METRIC_SCALES",
     "QUESTION_TYPES",
     "RATING_SCALES",
+    "TEMPLATES",
     "Choice",
     "Completion",
     "Localized",

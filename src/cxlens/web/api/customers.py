@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from cxlens.customers.queries import access_customer, search_customers
-from cxlens.interactions.queries import get_timeline
+from cxlens.customers import access_customer, search_customers
+from cxlens.interactions import get_timeline
 from cxlens.web.deps import Reader
 
 router = APIRouter(prefix="/api/customers", tags=["customers"])

@@ -6,9 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from cxlens.metrics.library import describe_metrics
-from cxlens.metrics.queries import run_comparison, run_consistency, run_metric
-from cxlens.metrics.spec import MetricQuery, make_query, parse_filters
+from cxlens.metrics import (
+    MetricQuery,
+    describe_metrics,
+    make_query,
+    parse_filters,
+    run_comparison,
+    run_consistency,
+    run_metric,
+)
 from cxlens.web.deps import Reader
 
 router = APIRouter(prefix="/api/metrics", tags=["metrics"])

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cxlens.errors import NotFound, PayloadTooLarge, Unauthenticated, WorkspaceError
-from cxlens.ingest.live import LiveIngest
-from cxlens.ingest.segment_wire import CALL_TYPES, WireLimits, decode_body, normalize_events, write_key_from
+from cxlens.ingest import CALL_TYPES, LiveIngest, WireLimits, decode_body, normalize_events, write_key_from
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 _SUCCESS = b'{"success":true}'

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from cxlens.surveys.widgets import WidgetSettings
+from cxlens.surveys import WidgetSettings
 from cxlens.web.pages.render import render
 
 router = APIRouter(include_in_schema=False)

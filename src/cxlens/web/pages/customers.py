@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission
-from cxlens.customers.queries import access_customer, search_customers
+from cxlens.auth import Permission
+from cxlens.customers import access_customer, search_customers
 from cxlens.errors import InvalidInput
-from cxlens.interactions.queries import get_timeline
+from cxlens.interactions import get_timeline
 from cxlens.web.deps import Reader
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import require

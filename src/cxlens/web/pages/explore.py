@@ -8,12 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission
+from cxlens.auth import Permission
 from cxlens.errors import InvalidInput
-from cxlens.metrics.library import describe_metrics
-from cxlens.metrics.queries import run_metric
-from cxlens.metrics.result import MetricResult
-from cxlens.metrics.spec import GRAINS, make_query, parse_filters
+from cxlens.metrics import GRAINS, MetricResult, describe_metrics, make_query, parse_filters, run_metric
 from cxlens.storage.store import Session
 from cxlens.web.charts import metric_chart, retention_chart
 from cxlens.web.deps import Reader

@@ -7,11 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission, Principal
+from cxlens.auth import Permission, Principal
 from cxlens.errors import CxLensError
-from cxlens.ingest.base import ENTITIES
-from cxlens.ingest.options import ImportOptions
-from cxlens.ingest.service import entity_spec, guess_mapping, identity_choices, preview_file
+from cxlens.ingest import ENTITIES, ImportOptions, entity_spec, guess_mapping, identity_choices, preview_file
 from cxlens.web.imports import ImportJobs
 from cxlens.web.pages.render import render
 from cxlens.web.security import require

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cxlens.auth.service import AuthSettings, login, logout
+from cxlens.auth import AuthSettings, login, logout
 from cxlens.errors import Overloaded, Unauthenticated
 from cxlens.web.clients import client_address
 from cxlens.web.pages.render import render

@@ -14,20 +14,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission
-from cxlens.automation.loop import (
+from cxlens.auth import Permission
+from cxlens.automation import (
     DEFAULT_MAX_SCORE,
     add_rule,
     disable_rule,
     list_rules,
     loop_summary,
+    period_bound,
     recent_followups,
 )
-from cxlens.automation.loop_queries import period_bound
 from cxlens.cases import PRIORITIES
 from cxlens.errors import Conflict, InvalidInput, NotFound
 from cxlens.storage.store import Session
-from cxlens.surveys.queries import list_surveys
+from cxlens.surveys import list_surveys
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.pages.render import is_fragment, render
 from cxlens.web.security import principal_of

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission
+from cxlens.auth import Permission
 from cxlens.errors import NotFound
 from cxlens.web.charts import sparkline
 from cxlens.web.deps import Reader

@@ -13,9 +13,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from cxlens.errors import InvalidInput
+from cxlens.surveys import OpenLink, complete, frame_origins, open_link, save_partial
 from cxlens.surveys.language import completion_text, visible_questions
-from cxlens.surveys.links import OpenLink, complete, open_link, save_partial
-from cxlens.surveys.widgets import frame_origins
 from cxlens.web.clients import client_address
 from cxlens.web.pages.customer_facing import render_customer_page
 from cxlens.web.pages.render import is_fragment

@@ -11,21 +11,22 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from cxlens.auth.model import Permission
-from cxlens.automation.triggers import KINDS, add_trigger, list_triggers
+from cxlens.auth import Permission
+from cxlens.automation import KINDS, add_trigger, list_triggers
 from cxlens.errors import InvalidInput
 from cxlens.jobs.runner import PeriodicJob
 from cxlens.storage.store import Session
-from cxlens.surveys.invitations import invite_customers, list_invitations
-from cxlens.surveys.links import sendable_survey
-from cxlens.surveys.queries import survey_record
-from cxlens.surveys.widgets import (
+from cxlens.surveys import (
     WidgetSettings,
     create_widget,
+    invite_customers,
+    list_invitations,
     list_widgets,
     public_link_url,
     revoke_widget,
     script_tag,
+    sendable_survey,
+    survey_record,
 )
 from cxlens.web.deps import Reader, get_container
 from cxlens.web.pages.render import render

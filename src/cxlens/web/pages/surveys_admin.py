@@ -22,18 +22,21 @@ from starlette.datastructures import UploadFile
 
 from cxlens.errors import Conflict, InvalidInput, PayloadTooLarge
 from cxlens.storage.store import Session
-from cxlens.surveys.language.templates import TEMPLATES
-from cxlens.surveys.queries import responses_survey, survey_record
-from cxlens.surveys.responses import (
+from cxlens.surveys import (
     FILTER_KEYS,
     SEGMENTS,
+    create_survey,
     export_responses,
     latest_responses,
     list_responses,
     parse_filter,
+    responses_survey,
     survey_counts,
+    survey_record,
+    template_document,
+    update_survey,
 )
-from cxlens.surveys.service import create_survey, template_document, update_survey
+from cxlens.surveys.language import TEMPLATES
 from cxlens.web.deps import Reader, ResponsesViewer, SurveyManager
 from cxlens.web.downloads import csv_download
 from cxlens.web.pages.render import is_fragment, render

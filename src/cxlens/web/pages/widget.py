@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
-from cxlens.surveys.widgets import (
+from cxlens.surveys import (
     WidgetSettings,
     open_widget,
     public_survey,
