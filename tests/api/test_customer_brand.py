@@ -63,7 +63,7 @@ def client_and_token(store: DuckDBStore, tmp_path: Path) -> tuple[TestClient, st
         customer = int(uow.fetch_value("SELECT customer_key FROM customers"))
         token, _ = insert_link(
             uow,
-            survey_key=survey["survey_key"],
+            survey_key=survey.survey_key,
             customer_key=customer,
             channel="email",
             touchpoint=None,
@@ -75,7 +75,7 @@ def client_and_token(store: DuckDBStore, tmp_path: Path) -> tuple[TestClient, st
         brand_logo_url="https://cdn.acme.example/logo.svg",
         brand_color="#0f5132",
     )
-    return TestClient(app, follow_redirects=False), token, survey["survey_id"]
+    return TestClient(app, follow_redirects=False), token, survey.survey_id
 
 
 def test_customer_pages_show_the_brand_with_no_inline_style(

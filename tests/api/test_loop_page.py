@@ -30,7 +30,7 @@ def app_store(store: DuckDBStore) -> DuckDBStore:
     """A detractor with a hostile comment, followed up by a rule."""
     with store.unit_of_work() as uow:
         create_survey(uow, name="nps-q", document=template_document("nps"))
-        created = add_rule(uow, name="detractors", metric="nps", survey="nps-q", team="care")["created_at"]
+        created = add_rule(uow, name="detractors", metric="nps", survey="nps-q", team="care").created_at
         for role in Role:
             create_user(uow, email=f"{role}@example.com", name=role.title(), role=role, password=PASSWORD)
     answered = (created + timedelta(seconds=1)).isoformat()

@@ -20,7 +20,7 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.language.templates import TEMPLATES
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import access_survey
 from cxlens.surveys.responses import survey_counts
 from cxlens.surveys.service import check_survey_name
 from cxlens.web.survey_form import form_fields, form_from_document
@@ -96,7 +96,7 @@ def test_every_survey_route_takes_a_name_with_a_space(app_store: DuckDBStore, tm
     editor = client.get(f"{base}/edit", headers=HTML)
     assert editor.status_code == 200 and f'hx-post="{base}/preview"' in editor.text
     with app_store.session() as s:
-        fields = form_fields(form_from_document(survey_record(s, NAME)["definition"]))
+        fields = form_fields(form_from_document(access_survey(s, NAME).definition))
     assert client.post(f"{base}/preview", data=fields, headers=headers).status_code == 200
     assert client.post(f"{base}/editor?action=add_question", data=fields, headers=headers).status_code == 200
     saved = client.post(f"{base}/edit", data=fields, headers=headers)
@@ -107,7 +107,7 @@ def test_every_survey_route_takes_a_name_with_a_space(app_store: DuckDBStore, tm
     imported = client.post(f"{base}/import", data={"json": json.dumps(document)}, headers=headers)
     assert imported.headers.get("hx-redirect") == f"{base}/edit", imported.text
     with app_store.session() as s:
-        assert survey_record(s, NAME)["metric"] == "csat"  # imported into the spaced survey, name kept
+        assert access_survey(s, NAME).metric == "csat"  # imported into the spaced survey, name kept
     send = client.get(f"{base}/send", headers=HTML)
     assert send.status_code == 200 and f'hx-post="{base}/send"' in send.text
     sent = client.post(f"{base}/send", data={"customers": "ann@example.com"}, headers=headers)

@@ -21,7 +21,7 @@ from cxlens.ingest.options import ImportOptions
 from cxlens.ingest.service import import_table
 from cxlens.storage.duckdb_store import DuckDBStore
 from cxlens.surveys.language.templates import TEMPLATES
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import access_survey
 from cxlens.surveys.responses import ResponseFilter, latest_responses, list_responses
 from cxlens.surveys.service import create_survey
 from cxlens.web.survey_form import form_fields, form_from_document
@@ -144,9 +144,9 @@ def test_create_from_a_template_or_blank_and_refusals(app_store: DuckDBStore, tm
     create(client, headers, "nps-web")
     create(client, headers, "open-questions", "blank")
     with app_store.session() as s:
-        assert survey_record(s, "nps-web")["definition"] == {**TEMPLATES["nps"](), "name": "nps-web"}
-        assert survey_record(s, "nps-web")["metric"] == "nps"
-        assert survey_record(s, "open-questions")["definition"]["pages"][0]["elements"][0]["name"] == "q1"
+        assert access_survey(s, "nps-web").definition == {**TEMPLATES["nps"](), "name": "nps-web"}
+        assert access_survey(s, "nps-web").metric == "nps"
+        assert access_survey(s, "open-questions").definition["pages"][0]["elements"][0]["name"] == "q1"
     again = client.post("/surveys", data={"name": "nps-web", "template": "csat"}, headers=headers)
     assert again.status_code == 200 and "exists already" in again.text and "hx-redirect" not in again.headers
     bad = client.post("/surveys", data={"name": "Bad Name!", "template": "nps"}, headers=headers)
@@ -233,7 +233,7 @@ def test_add_remove_save_and_refuse(app_store: DuckDBStore, tmp_path: Path) -> N
     saved = client.post("/surveys/csat-x/edit", data=fields, headers=headers)
     assert saved.status_code == 200 and "Saved." in saved.text
     with app_store.session() as s:
-        definition = survey_record(s, "csat-x")["definition"]
+        definition = access_survey(s, "csat-x").definition
     elements = definition["pages"][0]["elements"]
     assert elements[1]["title"] == {
         "default": "Why that score?",
@@ -246,7 +246,7 @@ def test_add_remove_save_and_refuse(app_store: DuckDBStore, tmp_path: Path) -> N
     refused = client.post("/surveys/csat-x/edit", data=fields, headers=headers)
     assert "Not saved" in refused.text and "Metric question: csat needs a 1–5 rating question" in refused.text
     with app_store.session() as s:
-        assert survey_record(s, "csat-x")["definition"] == definition  # unchanged
+        assert access_survey(s, "csat-x").definition == definition  # unchanged
     plain = client.post(
         "/surveys/csat-x/edit", data=fields, headers={"x-csrf-token": headers["x-csrf-token"]}
     )

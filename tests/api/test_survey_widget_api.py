@@ -33,8 +33,8 @@ def world(store: DuckDBStore) -> tuple[DuckDBStore, str, str]:
     assert import_table(store, "customers", customers, options=ImportOptions()).imported == 1
     with store.unit_of_work() as uow:
         survey = create_survey(uow, name="nps-web", document=template_document("nps"))
-        key = create_widget(uow, survey="nps-web", origins=[SHOP], touchpoint="checkout")["key"]
-    return store, str(key), str(survey["survey_id"])
+        key = create_widget(uow, survey="nps-web", origins=[SHOP], touchpoint="checkout").key
+    return store, str(key), str(survey.survey_id)
 
 
 def client_for(store: DuckDBStore, tmp_path: Path) -> TestClient:

@@ -68,7 +68,7 @@ def world(store: DuckDBStore) -> datetime:
     with store.unit_of_work() as uow:
         create_survey(uow, name="nps-q", document=template_document("nps"))
         create_survey(uow, name="csat-q", document=template_document("csat"))
-        t0 = add_rule(uow, name="detractors", metric="nps", survey="nps-q", team="care")["created_at"]
+        t0 = add_rule(uow, name="detractors", metric="nps", survey="nps-q", team="care").created_at
         add_rule(uow, name="low-csat", metric="csat", team="support", priority="urgent")
         # The answer comes from Ana's anonymous profile, merged into her account: one customer.
         merge_customers(uow, winner_ref="u-ana", loser_ref="anon-ana", actor="tests")
@@ -317,7 +317,7 @@ def test_rules_are_validated_and_a_disabled_rule_stops_following_up(
 ) -> None:
     t0 = world
     with store.unit_of_work() as uow:
-        assert add_rule(uow, name="ces-low", metric="ces", team="support", resurvey=False)["max_score"] == 3
+        assert add_rule(uow, name="ces-low", metric="ces", team="support", resurvey=False).max_score == 3
         disabled = disable_rule(uow, "detractors")
         for bad, message in [
             ({"name": "Bad Name", "metric": "nps"}, "not a valid rule name"),
@@ -334,9 +334,9 @@ def test_rules_are_validated_and_a_disabled_rule_stops_following_up(
             disable_rule(uow, "detractors")
         with pytest.raises(NotFound):
             add_rule(uow, name="x", metric="nps", team="care", survey="no-such-survey")
-    assert disabled["disabled_at"] is not None
+    assert disabled.disabled_at is not None
     with store.session() as s:
-        assert [r["name"] for r in list_rules(s)] == ["ces-low", "low-csat", "detractors"]
+        assert [r.name for r in list_rules(s)] == ["ces-low", "low-csat", "detractors"]
         assert loop_summary(s)["unhappy"] == 1  # the CSAT 1; the detractor's rule is off
     assert run_loop(store, contact_days=30, now=t0 + timedelta(hours=1))["followups_opened"] == 1
     assert [c["subject"] for c in followup_cases(store)] == ["Follow up: CSAT 1 — csat-q"]

@@ -58,7 +58,7 @@ def shop(store: DuckDBStore) -> DuckDBStore:
 
 def widget_for(store: DuckDBStore, survey: str = "nps-web", **options: object) -> str:
     with store.unit_of_work() as uow:
-        return str(create_widget(uow, survey=survey, origins=[SHOP], **options)["key"])  # type: ignore[arg-type]
+        return str(create_widget(uow, survey=survey, origins=[SHOP], **options).key)  # type: ignore[arg-type]
 
 
 def show(
@@ -155,7 +155,7 @@ def test_a_revoked_widget_or_an_archived_survey_shows_nothing(shop: DuckDBStore)
     first = show(shop, key, Visitor(anonymous_id="a-1"))
     with shop.unit_of_work() as uow:
         revoked = revoke_widget(uow, key)
-    assert revoked["revoked_at"] is not None
+    assert revoked.revoked_at is not None
     assert show(shop, key, Visitor(anonymous_id="a-2")) == {"show": False}
     with shop.session() as s:  # its links may no longer be framed by the shop
         assert frame_origins(s, open_link(s, token_of(first["url"])).widget_key) == []
@@ -166,8 +166,8 @@ def test_a_revoked_widget_or_an_archived_survey_shows_nothing(shop: DuckDBStore)
         archive_survey(uow, "csat-web")
     assert show(shop, other, Visitor(anonymous_id="a-3")) == {"show": False}
     with shop.session() as s:
-        rows = {w["key"]: w for w in list_widgets(s)}
-        assert rows[key]["shown"] == 1 and rows[key]["origins"] == [SHOP]
+        rows = {w.key: w for w in list_widgets(s)}
+        assert rows[key].shown == 1 and rows[key].origins == (SHOP,)
 
 
 def test_a_visitor_sees_the_panel_at_most_once_per_contact_window(shop: DuckDBStore) -> None:

@@ -12,7 +12,7 @@ from tests.live_server import run_cxlens
 
 from cxlens.errors import Conflict, InvalidInput
 from cxlens.storage.duckdb_store import DuckDBStore
-from cxlens.surveys.queries import list_surveys, survey_record
+from cxlens.surveys.queries import access_survey, list_surveys
 from cxlens.surveys.service import archive_survey, create_survey, template_document, update_survey
 
 
@@ -24,12 +24,12 @@ def cli(*args: str, db: Path) -> subprocess.CompletedProcess[str]:
 def test_templates_become_surveys_that_feed_their_metric(store: DuckDBStore, template: str) -> None:
     with store.unit_of_work() as uow:
         created = create_survey(uow, name=f"{template}-main", document=template_document(template))
-    assert created["metric"] == template and created["survey_id"].startswith("srv_")
+    assert created.metric == template and created.survey_id.startswith("srv_")
     with store.session() as s:
-        again = survey_record(s, created["survey_id"])
+        again = access_survey(s, created.survey_id)
         assert (
-            again["definition"] == template_document(template)
-            or again["definition"]["cxlensMetric"]["metric"] == template
+            again.definition == template_document(template)
+            or again.definition["cxlensMetric"]["metric"] == template
         )
         assert [r["name"] for r in list_surveys(s)] == [f"{template}-main"]
 
@@ -43,8 +43,8 @@ def test_names_conflicts_updates_and_archiving(store: DuckDBStore) -> None:
         create_survey(uow, name="Pulse Survey!", document=template_document("nps"))
     with store.unit_of_work() as uow:
         updated = update_survey(uow, ref="pulse", document=template_document("ces"))
-        assert updated["metric"] == "ces"
-        assert archive_survey(uow, "pulse")["archived_at"] is not None
+        assert updated.metric == "ces"
+        assert archive_survey(uow, "pulse").archived_at is not None
     with pytest.raises(Conflict, match="archived already"), store.unit_of_work() as uow:
         archive_survey(uow, "pulse")
 

@@ -18,9 +18,9 @@ cases and their notes are columns of its result, opened in one transaction.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from cxlens.automation.loop_queries import MATCHES, SOLVED, loop_summary, recent_followups
+from cxlens.automation.records import LoopRule
 from cxlens.cases.model import check_priority
 from cxlens.cases.service import open_cases, record_case_events
 from cxlens.core.credentials import check_handle
@@ -36,7 +36,7 @@ from cxlens.surveys.invitations import (
     admit_candidates,
     prepare_candidates,
 )
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import access_survey
 
 __all__ = ["add_rule", "disable_rule", "list_rules", "loop_summary", "recent_followups", "run_loop"]
 
@@ -65,7 +65,7 @@ def add_rule(
     team: str,
     priority: str = "high",
     resurvey: bool = True,
-) -> dict[str, Any]:
+) -> LoopRule:
     """A rule following up answers on ``metric`` scoring at most ``max_score`` (the metric's
     default when None), given from now on, to ``survey`` (name or id; None: any survey)."""
     check_rule_name(name)
@@ -85,7 +85,7 @@ def add_rule(
         {"name": name, "metric": metric, "max_score": threshold, "survey_key": survey_key, "team": team.strip(),
          "priority": priority, "resurvey": resurvey, "created_at": datetime.now(UTC)},
     )  # fmt: skip
-    return rule_record(uow, name)
+    return access_loop_rule(uow, name)
 
 
 def _threshold(metric: str, max_score: float | None) -> float:
@@ -104,37 +104,39 @@ def _threshold(metric: str, max_score: float | None) -> float:
 def _survey_key(s: Session, survey: str | None, metric: str) -> int | None:
     if survey is None:
         return None
-    record = survey_record(s, survey)
-    if record["metric"] != metric:
-        fed = f"feeds {record['metric']}" if record["metric"] else "feeds no metric"
-        raise InvalidInput(f"Survey {record['name']!r} {fed}, not {metric}: its answers could never match.")
-    return int(record["survey_key"])
+    record = access_survey(s, survey)
+    if record.metric != metric:
+        fed = f"feeds {record.metric}" if record.metric else "feeds no metric"
+        raise InvalidInput(f"Survey {record.name!r} {fed}, not {metric}: its answers could never match.")
+    return int(record.survey_key)
 
 
-def rule_record(s: Session, name: str) -> dict[str, Any]:
+def access_loop_rule(s: Session, name: str) -> LoopRule:
+    """The follow-up rule a user names; NotFound when there is none."""
     row = s.fetch_one(
         f"SELECT {_RULE_COLUMNS} FROM loop_rules u LEFT JOIN surveys v USING (survey_key) WHERE u.name = ?",
         [name],
     )
     if row is None:
         raise NotFound(f"No follow-up rule named {name!r}.")
-    return row
+    return LoopRule(**row)
 
 
-def list_rules(s: Session) -> list[dict[str, Any]]:
+def list_rules(s: Session) -> list[LoopRule]:
     """Every rule, enabled ones first."""
-    return s.fetch_all(
+    rows = s.fetch_all(
         f"SELECT {_RULE_COLUMNS} FROM loop_rules u LEFT JOIN surveys v USING (survey_key) "
         "ORDER BY u.disabled_at IS NOT NULL, u.name"
     )
+    return [LoopRule(**row) for row in rows]
 
 
-def disable_rule(uow: UnitOfWork, name: str, *, now: datetime | None = None) -> dict[str, Any]:
+def disable_rule(uow: UnitOfWork, name: str, *, now: datetime | None = None) -> LoopRule:
     """Stop following up new answers; follow-ups already opened still get their re-survey."""
-    if rule_record(uow, name)["disabled_at"] is not None:
+    if access_loop_rule(uow, name).disabled_at is not None:
         raise Conflict(f"The follow-up rule {name!r} is disabled already.")
     uow.execute("UPDATE loop_rules SET disabled_at = ? WHERE name = ?", [now or datetime.now(UTC), name])
-    return rule_record(uow, name)
+    return access_loop_rule(uow, name)
 
 
 def run_loop(store: Store, *, contact_days: float, now: datetime) -> dict[str, int]:

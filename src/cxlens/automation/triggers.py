@@ -128,7 +128,7 @@ def add_trigger(  # noqa: PLR0913 - the trigger's settings, keyword-only
         "trigger_key",
         {
             "name": name,
-            "survey_key": record["survey_key"],
+            "survey_key": record.survey_key,
             "kind": kind,
             "event": event.strip() if event else None,
             "every_days": every_days,

@@ -72,11 +72,12 @@ def _cell(value: Any) -> Any:
     return Text("" if value is None else str(_plain(value)))
 
 
-def render_record(record: dict[str, Any], fmt: OutputFormat, *, title: str | None = None) -> None:
+def render_record(record: Row, fmt: OutputFormat, *, title: str | None = None) -> None:
+    fields = as_mapping(record)
     if fmt is OutputFormat.json:
-        print(to_json(record))
+        print(to_json(fields))
         return
-    render_rows([{"field": k, "value": v} for k, v in record.items()], fmt, title=title)
+    render_rows([{"field": k, "value": v} for k, v in fields.items()], fmt, title=title)
 
 
 def format_option() -> Any:

@@ -13,7 +13,7 @@ from cxlens.bootstrap import scheduler_config
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows
 from cxlens.jobs.survey_pass import run_pass
-from cxlens.surveys import invite_customers, list_invitations, sendable_survey, survey_record
+from cxlens.surveys import access_survey, invite_customers, list_invitations, sendable_survey
 
 triggers = typer.Typer(
     help="Surveys that ask by themselves: after an interaction, a solved case, or every N days."
@@ -43,7 +43,7 @@ def send(
             record = sendable_survey(uow, survey)
             admitted = invite_customers(
                 uow,
-                survey_key=record["survey_key"],
+                survey_key=record.survey_key,
                 refs=customers or (),
                 segment=segment,
                 touchpoint=touchpoint,
@@ -74,7 +74,7 @@ def invitations(
 ) -> None:
     """The newest invitations: to whom, why, and whether they were answered (or why they were held back)."""
     with workspace_store(db) as store, store.session() as s:
-        key = survey_record(s, survey)["survey_key"] if survey else None
+        key = access_survey(s, survey).survey_key if survey else None
         rows = list_invitations(s, survey_key=key, status=status, limit=limit)
     render_rows(rows, fmt, title="Invitations")
 

@@ -11,13 +11,15 @@ import typer
 from cxlens.bootstrap import widget_settings
 from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, console, format_option, render_record, render_rows, to_json
-from cxlens.surveys import create_widget, list_widgets, public_link_url, revoke_widget, script_tag
+from cxlens.surveys import Widget, create_widget, list_widgets, public_link_url, revoke_widget, script_tag
 
 widgets = typer.Typer(help="Web widgets: one <script> tag shows a survey in a small panel on your site.")
 
 
-def _shown(widget: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in widget.items() if k not in ("widget_key", "survey_key", "survey_archived_at")}
+def _shown(widget: Widget) -> dict[str, Any]:
+    shown = widget.public()
+    del shown["survey_archived_at"]
+    return shown
 
 
 @widgets.command("create")
@@ -36,7 +38,7 @@ def create(
     settings = widget_settings(settings_for(db))
     with workspace_store(db) as store, store.unit_of_work() as uow:
         widget = create_widget(uow, survey=survey, origins=origins, touchpoint=touchpoint)
-    tag = script_tag(settings.public_url, widget["key"])
+    tag = script_tag(settings.public_url, widget.key)
     if fmt is OutputFormat.json:
         print(to_json({**_shown(widget), "script": tag}))
         return

@@ -13,11 +13,12 @@ from cxlens.cli.context import DbOption, settings_for, workspace_store
 from cxlens.cli.output import OutputFormat, format_option, render_record, render_rows, to_json
 from cxlens.errors import InvalidInput
 from cxlens.surveys import (
+    StoredSurvey,
+    access_survey,
     archive_survey,
     create_link,
     create_survey,
     list_surveys,
-    survey_record,
     template_document,
     update_survey,
 )
@@ -47,8 +48,10 @@ def _document(template: str | None, file: Path | None) -> dict[str, Any]:
     return document
 
 
-def _summary(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("survey_key", "definition")}
+def _summary(record: StoredSurvey) -> dict[str, Any]:
+    shown = record.public()
+    del shown["definition"]
+    return shown
 
 
 @app.command("create")
@@ -96,11 +99,11 @@ def show(
 ) -> None:
     """A survey's details and its questions."""
     with workspace_store(db) as store, store.session() as s:
-        record = survey_record(s, ref)
+        record = access_survey(s, ref)
     if fmt is OutputFormat.json:
-        print(to_json({k: v for k, v in record.items() if k != "survey_key"}))
+        print(to_json(record.public()))
         return
-    render_record(_summary(record), fmt, title=f"Survey {record['name']}")
+    render_record(_summary(record), fmt, title=f"Survey {record.name}")
     questions = [
         {
             "page": page.get("name"),
@@ -108,7 +111,7 @@ def show(
             "type": element.get("type"),
             "visible_if": element.get("visibleIf", ""),
         }
-        for page in record["definition"].get("pages", [])
+        for page in record.definition.get("pages", [])
         for element in page.get("elements", [])
     ]
     render_rows(questions, fmt, title="Questions")
@@ -122,7 +125,7 @@ def export(
 ) -> None:
     """The survey as SurveyJS JSON (it imports back with `surveys create --file`)."""
     with workspace_store(db) as store, store.session() as s:
-        document = survey_record(s, ref)["definition"]
+        document = access_survey(s, ref).definition
     text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     if output is None:
         print(text, end="")

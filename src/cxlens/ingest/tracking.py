@@ -161,7 +161,8 @@ def _refuse_browser_merges(uow: UnitOfWork) -> int:
     )
     count = int(
         uow.fetch_value(
-            "INSERT INTO tracking_rejects SELECT source, message_id, type, 'previousId', ?, CAST(j AS JSON), now() "
+            "INSERT INTO tracking_rejects (source, message_id, type, field, reason, payload, recorded_at) "
+            "SELECT source, message_id, type, 'previousId', ?, CAST(j AS JSON), now() "
             f"FROM {EVENTS} WHERE {refused}",
             [_BROWSER_ALIAS_REASON],
         )

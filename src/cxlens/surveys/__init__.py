@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from cxlens.surveys.invitations import invite_customers, list_invitations
 from cxlens.surveys.links import OpenLink, complete, create_link, open_link, save_partial, sendable_survey
-from cxlens.surveys.queries import list_surveys, responses_survey, survey_record
+from cxlens.surveys.queries import access_survey, list_surveys, responses_survey
+from cxlens.surveys.records import ResponsesOf, StoredSurvey, Widget
 from cxlens.surveys.responses import (
     FILTER_KEYS,
     SEGMENTS,
@@ -37,7 +38,11 @@ __all__ = [
     "FILTER_KEYS",
     "SEGMENTS",
     "OpenLink",
+    "ResponsesOf",
+    "StoredSurvey",
+    "Widget",
     "WidgetSettings",
+    "access_survey",
     "archive_survey",
     "complete",
     "create_link",
@@ -63,7 +68,6 @@ __all__ = [
     "sendable_survey",
     "start_public_link",
     "survey_counts",
-    "survey_record",
     "template_document",
     "update_survey",
     "visitor_from",

@@ -27,7 +27,8 @@ from cxlens.ingest.service import import_table
 from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, Store, UnitOfWork
 from cxlens.surveys.language import Survey, parse_survey, validate_answers
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import access_survey
+from cxlens.surveys.records import StoredSurvey
 
 TOKEN_PREFIX = "cxs_"
 SOURCE = "surveys"
@@ -62,25 +63,25 @@ def create_link(
     profile = access_customer(uow, customer)
     token, expires_at = insert_link(
         uow,
-        survey_key=record["survey_key"],
+        survey_key=record.survey_key,
         customer_key=profile.customer_key,
         channel=channel,
         touchpoint=touchpoint,
         days=days,
     )
     return {
-        "survey": record["name"],
+        "survey": record.name,
         "customer_id": profile.customer_id,
         "token": token,
         "expires_at": expires_at,
     }
 
 
-def sendable_survey(s: Session, ref: str) -> dict[str, Any]:
+def sendable_survey(s: Session, ref: str) -> StoredSurvey:
     """The survey a link, invitation, trigger or widget may point at: it exists and is not archived."""
-    record = survey_record(s, ref)
-    if record["archived_at"] is not None:
-        raise Conflict(f"Survey {record['name']!r} is archived: it cannot be sent.")
+    record = access_survey(s, ref)
+    if record.archived_at is not None:
+        raise Conflict(f"Survey {record.name!r} is archived: it cannot be sent.")
     return record
 
 

@@ -7,29 +7,36 @@ from typing import Any
 
 from cxlens.errors import NotFound
 from cxlens.storage.store import Session
+from cxlens.surveys.records import ResponsesOf, StoredSurvey
 
 _COLUMNS = "survey_key, survey_id, name, title, metric, definition, created_at, updated_at, archived_at"
 
 
-def survey_record(s: Session, ref: str) -> dict[str, Any]:
-    """A survey by name or id, its definition parsed back to a dict."""
+def access_survey(s: Session, ref: str) -> StoredSurvey:
+    """The survey a user names (by name or id); NotFound when there is none."""
     row = s.fetch_one(f"SELECT {_COLUMNS} FROM surveys WHERE name = ? OR survey_id = ?", [ref, ref])
     if row is None:
         raise NotFound(f"No survey named {ref!r}.")
-    row["definition"] = json.loads(row["definition"])
-    return row
+    return StoredSurvey(**{**row, "definition": json.loads(row["definition"])})
 
 
-def responses_survey(s: Session, name: str) -> dict[str, Any]:
+def responses_survey(s: Session, name: str) -> ResponsesOf:
     """The survey whose responses a page lists: a defined survey by name or id, or else a name that
     only imported responses carry (``imported`` is then true, and there is nothing to edit or send)."""
     try:
-        return {**survey_record(s, name), "imported": False}
+        survey = access_survey(s, name)
     except NotFound:
         if not s.fetch_value("SELECT count(*) FROM responses WHERE survey = ?", [name]):
             raise
-    return {"survey_key": None, "survey_id": None, "name": name, "title": None, "imported": True,
-            "archived_at": None}  # fmt: skip
+        return ResponsesOf(name=name, imported=True)
+    return ResponsesOf(
+        name=survey.name,
+        imported=False,
+        survey_key=survey.survey_key,
+        survey_id=survey.survey_id,
+        title=survey.title,
+        archived_at=survey.archived_at,
+    )
 
 
 def list_surveys(s: Session) -> list[dict[str, Any]]:

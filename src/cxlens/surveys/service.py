@@ -16,7 +16,8 @@ from cxlens.storage.store import UnitOfWork
 from cxlens.surveys.language import Survey, export_survey, parse_survey
 from cxlens.surveys.language.parse import SURVEY_NAME, SURVEY_NAME_RULE
 from cxlens.surveys.language.templates import TEMPLATES
-from cxlens.surveys.queries import survey_record
+from cxlens.surveys.queries import access_survey
+from cxlens.surveys.records import StoredSurvey
 
 
 def check_survey_name(name: str) -> str:
@@ -41,7 +42,7 @@ def _metric_of(survey: Survey) -> str | None:
     return survey.metric.metric if survey.metric is not None else None
 
 
-def create_survey(uow: UnitOfWork, *, name: str, document: Mapping[str, Any]) -> dict[str, Any]:
+def create_survey(uow: UnitOfWork, *, name: str, document: Mapping[str, Any]) -> StoredSurvey:
     """A new survey from a SurveyJS-subset document (every problem is reported at once)."""
     check_survey_name(name)
     survey = parse_survey(document)
@@ -63,12 +64,12 @@ def create_survey(uow: UnitOfWork, *, name: str, document: Mapping[str, Any]) ->
             "updated_at": now,
         },
     )
-    return survey_record(uow, name)
+    return access_survey(uow, name)
 
 
-def update_survey(uow: UnitOfWork, *, ref: str, document: Mapping[str, Any]) -> dict[str, Any]:
+def update_survey(uow: UnitOfWork, *, ref: str, document: Mapping[str, Any]) -> StoredSurvey:
     """Replace a survey's definition (validated first; answers already given keep their values)."""
-    current = survey_record(uow, ref)
+    current = access_survey(uow, ref)
     survey = parse_survey(document)
     uow.execute(
         "UPDATE surveys SET title = ?, metric = ?, definition = ?, updated_at = now() WHERE survey_key = ?",
@@ -76,15 +77,15 @@ def update_survey(uow: UnitOfWork, *, ref: str, document: Mapping[str, Any]) -> 
             survey.title.get(survey.default_locale),
             _metric_of(survey),
             json.dumps(export_survey(survey), ensure_ascii=False),
-            current["survey_key"],
+            current.survey_key,
         ],
     )
-    return survey_record(uow, ref)
+    return access_survey(uow, ref)
 
 
-def archive_survey(uow: UnitOfWork, ref: str) -> dict[str, Any]:
-    current = survey_record(uow, ref)
-    if current["archived_at"] is not None:
-        raise Conflict(f"Survey {current['name']!r} is archived already.")
-    uow.execute("UPDATE surveys SET archived_at = now() WHERE survey_key = ?", [current["survey_key"]])
-    return survey_record(uow, ref)
+def archive_survey(uow: UnitOfWork, ref: str) -> StoredSurvey:
+    current = access_survey(uow, ref)
+    if current.archived_at is not None:
+        raise Conflict(f"Survey {current.name!r} is archived already.")
+    uow.execute("UPDATE surveys SET archived_at = now() WHERE survey_key = ?", [current.survey_key])
+    return access_survey(uow, ref)

@@ -32,6 +32,7 @@ from cxlens.storage.keys import insert_row
 from cxlens.storage.store import Session, UnitOfWork
 from cxlens.surveys.invitations import recently_contacted
 from cxlens.surveys.links import insert_link, sendable_survey
+from cxlens.surveys.records import Widget
 
 KEY_PREFIX = "cxw_"
 MAX_ORIGINS = 50
@@ -111,7 +112,7 @@ def check_origins(texts: Sequence[str]) -> list[str]:
 
 def create_widget(
     uow: UnitOfWork, *, survey: str, origins: Sequence[str], touchpoint: str | None = None
-) -> dict[str, Any]:
+) -> Widget:
     """A new widget for a sendable survey, shown on ``origins`` only."""
     allowed = check_origins(origins)
     record = sendable_survey(uow, survey)
@@ -120,10 +121,10 @@ def create_widget(
         uow,
         "survey_widgets",
         "widget_key",
-        {"widget_id": key, "survey_key": record["survey_key"], "allowed_origins": json.dumps(allowed),
+        {"widget_id": key, "survey_key": record.survey_key, "allowed_origins": json.dumps(allowed),
          "touchpoint": _clean(touchpoint, "touchpoint"), "created_at": datetime.now(UTC)},
     )  # fmt: skip
-    return widget_record(uow, key)
+    return access_widget(uow, key)
 
 
 _WIDGET_SELECT = (
@@ -135,11 +136,11 @@ _WIDGET_SELECT = (
 )
 
 
-def _parsed(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "origins": json.loads(row["origins"])}
+def _parsed(row: dict[str, Any]) -> Widget:
+    return Widget(**{**row, "origins": tuple(json.loads(row["origins"]))})
 
 
-def widget_record(s: Session, key: str) -> dict[str, Any]:
+def access_widget(s: Session, key: str) -> Widget:
     """A widget by its publishable key (revoked ones too); NotFound when unknown."""
     row = s.fetch_one(f"{_WIDGET_SELECT} WHERE w.widget_id = ?", [key]) if _KEY.fullmatch(key) else None
     if row is None:
@@ -147,7 +148,7 @@ def widget_record(s: Session, key: str) -> dict[str, Any]:
     return _parsed(row)
 
 
-def list_widgets(s: Session, *, survey_key: int | None = None, active: bool = False) -> list[dict[str, Any]]:
+def list_widgets(s: Session, *, survey_key: int | None = None, active: bool = False) -> list[Widget]:
     """Every widget (of one survey; only those not revoked when ``active``) with its survey, origins,
     state and how often it was shown and answered."""
     rows = s.fetch_all(
@@ -158,19 +159,19 @@ def list_widgets(s: Session, *, survey_key: int | None = None, active: bool = Fa
     return [_parsed(row) for row in rows]
 
 
-def revoke_widget(uow: UnitOfWork, key: str) -> dict[str, Any]:
+def revoke_widget(uow: UnitOfWork, key: str) -> Widget:
     """Stop showing a widget (pages that still carry its tag show nothing)."""
-    widget = widget_record(uow, key)
-    if widget["revoked_at"] is not None:
+    widget = access_widget(uow, key)
+    if widget.revoked_at is not None:
         raise Conflict(f"Widget {key} is revoked already.")
-    uow.execute("UPDATE survey_widgets SET revoked_at = now() WHERE widget_key = ?", [widget["widget_key"]])
-    return widget_record(uow, key)
+    uow.execute("UPDATE survey_widgets SET revoked_at = now() WHERE widget_key = ?", [widget.widget_key])
+    return access_widget(uow, key)
 
 
-def widget_for_origin(s: Session, key: str, origin: str | None) -> dict[str, Any]:
+def widget_for_origin(s: Session, key: str, origin: str | None) -> Widget:
     """The widget, if ``origin`` (the request's Origin header) is one it allows; PermissionDenied otherwise."""
-    widget = widget_record(s, key)
-    if origin is None or origin.lower() not in widget["origins"]:
+    widget = access_widget(s, key)
+    if origin is None or origin.lower() not in widget.origins:
         raise PermissionDenied(
             f"This widget may not be shown on {(origin or 'a page without an Origin')[:100]}: add the origin with "
             "`cxlens surveys widget create … --origin` or use the widget made for this site."
@@ -201,7 +202,7 @@ def open_widget(
     else a new link for the visitor and ``{"show": true, "url": …}`` (the answer page, embedded)."""
     widget = widget_for_origin(uow, key, origin)
     identity = visitor.identity()
-    if widget["revoked_at"] is not None or widget["survey_archived_at"] is not None:
+    if widget.revoked_at is not None or widget.survey_archived_at is not None:
         return {"show": False}
     customer_key = known_customer(uow, identity)
     at = now or datetime.now(UTC)
@@ -209,13 +210,13 @@ def open_widget(
         return {"show": False}
     token, _ = insert_link(
         uow,
-        survey_key=widget["survey_key"],
+        survey_key=widget.survey_key,
         customer_key=customer_key,
         channel="web",
-        touchpoint=_clean(visitor.touchpoint, "touchpoint") or widget["touchpoint"],
+        touchpoint=_clean(visitor.touchpoint, "touchpoint") or widget.touchpoint,
         days=settings.link_days,
         respondent=identity,
-        widget_key=widget["widget_key"],
+        widget_key=widget.widget_key,
     )
     shown: dict[str, Any] = {
         "show": True,
@@ -285,7 +286,7 @@ def public_survey(s: Session, survey_id: str) -> dict[str, Any]:
 
 def public_link_url(s: Session, survey: str, settings: WidgetSettings) -> str:
     """The public address of a sendable survey (by name or id)."""
-    return f"{settings.public_url}/p/{sendable_survey(s, survey)['survey_id']}"
+    return f"{settings.public_url}/p/{sendable_survey(s, survey).survey_id}"
 
 
 def start_public_link(uow: UnitOfWork, *, survey_id: str, settings: WidgetSettings) -> str:

@@ -90,7 +90,7 @@ def add_rule_form(
         return _rules(
             request, error=problem.message, form={**form, "priority": priority, "resurvey": resurvey}
         )
-    return _rules(request, message=f"Rule {rule['name']} added: answers from now on are followed up.")
+    return _rules(request, message=f"Rule {rule.name} added: answers from now on are followed up.")
 
 
 @router.post("/surveys/loop/rules/{name}/disable")

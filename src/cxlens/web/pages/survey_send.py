@@ -18,6 +18,7 @@ from cxlens.jobs.runner import PeriodicJob
 from cxlens.storage.store import Session
 from cxlens.surveys import (
     WidgetSettings,
+    access_survey,
     create_widget,
     invite_customers,
     list_invitations,
@@ -26,7 +27,6 @@ from cxlens.surveys import (
     revoke_widget,
     script_tag,
     sendable_survey,
-    survey_record,
 )
 from cxlens.web.deps import Reader, get_container
 from cxlens.web.pages.render import render
@@ -52,14 +52,14 @@ def _widget_settings(request: Request) -> WidgetSettings:
 
 def _widgets(s: Session, survey_key: int, public_url: str) -> list[dict[str, Any]]:
     return [
-        {**w, "script": script_tag(public_url, w["key"])}
+        {**w.public(), "script": script_tag(public_url, w.key)}
         for w in list_widgets(s, survey_key=survey_key, active=True)
     ]
 
 
 def _context(s: Session, name: str, widget_settings: WidgetSettings) -> dict[str, Any]:
-    survey = survey_record(s, name)
-    triggers = list_triggers(s, survey_key=survey["survey_key"])
+    survey = access_survey(s, name)
+    triggers = list_triggers(s, survey_key=survey.survey_key)
     segments = [
         r["segment"]
         for r in s.fetch_all(
@@ -68,12 +68,12 @@ def _context(s: Session, name: str, widget_settings: WidgetSettings) -> dict[str
     ]
     return {
         "survey": survey,
-        "invitations": list_invitations(s, survey_key=survey["survey_key"], limit=50),
+        "invitations": list_invitations(s, survey_key=survey.survey_key, limit=50),
         "triggers": triggers,
         "segments": segments,
         "kinds": KINDS,
-        "widgets": _widgets(s, survey["survey_key"], widget_settings.public_url),
-        "public_link": None if survey["archived_at"] else public_link_url(s, survey["name"], widget_settings),
+        "widgets": _widgets(s, survey.survey_key, widget_settings.public_url),
+        "public_link": None if survey.archived_at else public_link_url(s, survey.name, widget_settings),
     }
 
 
@@ -110,7 +110,7 @@ async def send(request: Request, name: str) -> Response:
             record = sendable_survey(uow, name)
             admitted = invite_customers(
                 uow,
-                survey_key=record["survey_key"],
+                survey_key=record.survey_key,
                 refs=refs,
                 segment=None if refs else segment,
                 touchpoint=str(form.get("touchpoint") or "").strip() or None,
@@ -175,7 +175,7 @@ async def new_widget(request: Request, name: str) -> Response:
         request,
         "survey_widget_result.html",
         widget=widget,
-        script=script_tag(settings.public_url, widget["key"]),
+        script=script_tag(settings.public_url, widget.key),
     )
 
 

@@ -25,6 +25,9 @@ from cxlens.storage.store import Session
 from cxlens.surveys import (
     FILTER_KEYS,
     SEGMENTS,
+    ResponsesOf,
+    StoredSurvey,
+    access_survey,
     create_survey,
     export_responses,
     latest_responses,
@@ -32,7 +35,6 @@ from cxlens.surveys import (
     parse_filter,
     responses_survey,
     survey_counts,
-    survey_record,
     template_document,
     update_survey,
 )
@@ -113,13 +115,13 @@ def latest(request: Request, _: ResponsesViewer, s: Reader) -> Response:
 # --- the editor --------------------------------------------------------------------------------
 
 
-def _record(request: Request, name: str) -> dict[str, Any]:
+def _record(request: Request, name: str) -> StoredSurvey:
     with request.app.state.store.session() as s:
-        return survey_record(s, name)
+        return access_survey(s, name)
 
 
 def _editor_context(
-    record: dict[str, Any], form: EditorForm, answers: Any, locale: str | None
+    record: StoredSurvey, form: EditorForm, answers: Any, locale: str | None
 ) -> dict[str, Any]:
     return {
         "record": record,
@@ -129,7 +131,7 @@ def _editor_context(
     }
 
 
-async def _posted(request: Request, record: dict[str, Any]) -> tuple[EditorForm, dict[str, list[str]], str]:
+async def _posted(request: Request, record: StoredSurvey) -> tuple[EditorForm, dict[str, list[str]], str]:
     """The editor's form as posted, the preview's answers and the preview's language."""
     data = await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
     fields = {key: value for key, value in data.multi_items() if isinstance(value, str)}
@@ -138,14 +140,14 @@ async def _posted(request: Request, record: dict[str, Any]) -> tuple[EditorForm,
         for key in set(data.keys())
         if key.startswith(ANSWER)
     }
-    form = replace(form_from_fields(fields), name=record["name"])  # the survey's name is not edited
+    form = replace(form_from_fields(fields), name=record.name)  # the survey's name is not edited
     return form, answers, fields.get("preview_locale", "")
 
 
 @router.get("/surveys/{name}/edit")
 def edit(request: Request, _: SurveyManager, s: Reader, name: str) -> Response:
-    record = survey_record(s, name)
-    form = replace(form_from_document(record["definition"]), name=record["name"])
+    record = access_survey(s, name)
+    form = replace(form_from_document(record.definition), name=record.name)
     return render(request, "survey_admin_edit.html", **_editor_context(record, form, {}, None))
 
 
@@ -176,7 +178,7 @@ async def save(request: Request, _: SurveyManager, name: str) -> Response:
     try:
         document = document_of(form)
         with request.app.state.store.unit_of_work() as uow:
-            update_survey(uow, ref=record["name"], document=document)
+            update_survey(uow, ref=record.name, document=document)
     except InvalidInput as error:
         status = _problem_status(request)
         return render(request, "survey_admin_saved.html", status=status, error=error.message, **context)
@@ -189,16 +191,16 @@ async def import_json(request: Request, _: SurveyManager, name: str) -> Response
     try:
         document = await _uploaded_document(request)
         if isinstance(document, dict):
-            document["name"] = record["name"]  # the survey keeps its name, whatever the file says
+            document["name"] = record.name  # the survey keeps its name, whatever the file says
         with request.app.state.store.unit_of_work() as uow:
-            update_survey(uow, ref=record["name"], document=document)
+            update_survey(uow, ref=record.name, document=document)
     except (InvalidInput, PayloadTooLarge) as error:
         status = _problem_status(request)
         problems = error.data.get("problems", [])
         return render(
             request, "survey_admin_message.html", status=status, error=error.message, problems=problems
         )
-    return _go(request, survey_url(record["name"], "edit"))
+    return _go(request, survey_url(record.name, "edit"))
 
 
 async def _uploaded_document(request: Request) -> Any:
@@ -221,11 +223,11 @@ async def _uploaded_document(request: Request) -> Any:
 
 @router.get("/surveys/{name}/export.json")
 def export_json(_: SurveyManager, s: Reader, name: str) -> Response:
-    record = survey_record(s, name)
+    record = access_survey(s, name)
     return Response(
-        json.dumps(record["definition"], ensure_ascii=False, indent=2) + "\n",
+        json.dumps(record.definition, ensure_ascii=False, indent=2) + "\n",
         media_type="application/json",
-        headers={"content-disposition": f'attachment; filename="{record["name"]}.json"'},
+        headers={"content-disposition": f'attachment; filename="{record.name}.json"'},
     )
 
 
@@ -238,7 +240,7 @@ def _filter_query(request: Request) -> str:
 
 
 def _responses_context(
-    request: Request, s: Session, record: dict[str, Any], cursor: str | None
+    request: Request, s: Session, record: ResponsesOf, cursor: str | None
 ) -> dict[str, Any]:
     query = _filter_query(request)
     context: dict[str, Any] = {
@@ -250,11 +252,11 @@ def _responses_context(
         "next_url": None,
         "error": None,
         "live": not cursor,  # new responses arrive on the first page
-        "rows_url": survey_url(record["name"], "responses", "rows") + f"?{query}",
+        "rows_url": survey_url(record.name, "responses", "rows") + f"?{query}",
     }
     try:
         page = list_responses(
-            s, parse_filter(request.query_params, survey=record["name"]), cursor=cursor, limit=PAGE
+            s, parse_filter(request.query_params, survey=record.name), cursor=cursor, limit=PAGE
         )
     except InvalidInput as error:
         context["error"] = error.message
@@ -262,7 +264,7 @@ def _responses_context(
     context["rows"] = page.items
     if page.next_cursor:
         context["next_url"] = (
-            survey_url(record["name"], "responses")
+            survey_url(record.name, "responses")
             + "?"
             + urlencode({**dict(request.query_params), "cursor": page.next_cursor})
         )
@@ -287,9 +289,9 @@ def response_rows(request: Request, _: ResponsesViewer, s: Reader, name: str) ->
 @router.get("/surveys/{name}/responses.csv")
 def responses_csv(request: Request, _: ResponsesViewer, s: Reader, name: str) -> Response:
     record = responses_survey(s, name)
-    rows = export_responses(s, parse_filter(request.query_params, survey=record["name"]))
+    rows = export_responses(s, parse_filter(request.query_params, survey=record.name))
     return csv_download(
-        f"{record['name']}-responses.csv",
+        f"{record.name}-responses.csv",
         CSV_COLUMNS,
         ([row.get(column) for column in CSV_COLUMNS] for row in rows),
     )
