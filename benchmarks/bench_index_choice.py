@@ -19,7 +19,7 @@ from _results import describe_machine, parse_args, write_result
 
 SMOKE = {"rows": 20_000}
 FILL = (
-    "INSERT INTO t SELECT 'i' || i, 'cus_' || md5(CAST(i % 1000003 AS VARCHAR))[:24], i % 1000003, "
+    "INSERT INTO t (id, cid, ck, ts, p) SELECT 'i' || i, 'cus_' || md5(CAST(i % 1000003 AS VARCHAR))[:24], i % 1000003, "
     "now(), '{{}}' FROM range({rows}) r(i)"
 )
 

@@ -650,7 +650,8 @@ def sqlite_load(paths: dict[str, Path], db: Path) -> float:
     con.execute("PRAGMA synchronous = OFF")
     for table, columns in SQLITE_TABLES.items():
         con.execute(f"CREATE TABLE {table} ({', '.join(columns)})")
-        insert = f"INSERT INTO {table} VALUES ({', '.join('?' * len(columns))})"
+        names = ", ".join(column.split()[0] for column in columns)
+        insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
         for batch in pq.ParquetFile(paths[table]).iter_batches(batch_size=250_000):
             con.executemany(insert, zip(*_sqlite_columns(batch), strict=True))
         con.commit()

@@ -63,18 +63,24 @@ def build(store: object, customers: int, events: int, sample: float, now: dateti
         )
     with store.session() as s:  # type: ignore[attr-defined]
         s.execute(
-            "INSERT INTO customers SELECT i, 'cus_' || i, i, NULL, CASE WHEN i % 10 = 0 THEN NULL "
+            "INSERT INTO customers (customer_key, customer_id, canonical_key, name, email, phone, segment, value, "
+            "attributes, signed_up_at, first_seen_at, last_seen_at, churned_at, churn_reason, created_at, updated_at) "
+            "SELECT i, 'cus_' || i, i, NULL, CASE WHEN i % 10 = 0 THEN NULL "
             "ELSE 'c' || i || '@example.com' END, NULL, NULL, NULL, NULL, NULL, NULL, now(), NULL, NULL, now(), "
             f"now() FROM range(1, {customers + 1}) t(i)"
         )
         s.execute(
-            f"INSERT INTO interactions SELECT i, 1 + (i * 7919) % {customers}, CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY "
+            "INSERT INTO interactions (interaction_key, customer_key, occurred_at, received_at, channel, name, stage, "
+            "source, properties, idempotency_key) "
+            f"SELECT i, 1 + (i * 7919) % {customers}, CAST(? AS TIMESTAMPTZ) - INTERVAL 1 DAY "
             f"+ to_seconds(i % 86000), now(), 'web', 'order_delivered', NULL, 'bench', NULL, 'k' || i "
             f"FROM range(1, {events + 1}) t(i)",
             [now],
         )
         s.execute(
-            "INSERT INTO survey_invitations SELECT row_number() OVER (), 1, i, 'email', NULL, NULL, 'manual-old', "
+            "INSERT INTO survey_invitations (invitation_key, survey_key, customer_key, channel, touchpoint, trigger_key, "
+            "subject, address, status, reason, send_after, remind_after_days, link_key, attempts, sent_at, reminded_at, "
+            "created_at) SELECT row_number() OVER (), 1, i, 'email', NULL, NULL, 'manual-old', "
             "'c' || i || '@example.com', 'sent', NULL, CAST(? AS TIMESTAMPTZ) - INTERVAL 10 DAY, NULL, NULL, 1, "
             f"CAST(? AS TIMESTAMPTZ) - INTERVAL 10 DAY, NULL, now() FROM range(4, {customers + 1}, 4) t(i)",
             [now, now],
