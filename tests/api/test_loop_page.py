@@ -123,5 +123,7 @@ def test_a_bad_period_is_told_plainly(app_store: DuckDBStore, tmp_path: Path) ->
     client, _ = signed_in(app_store, tmp_path, Role.analyst)
     page = client.get("/surveys/loop", params={"since": "yesterday"}, headers=HTML)
     assert page.status_code == 200 and "not an ISO date" in page.text
-    later = client.get("/surveys/loop", params={"since": "2999-01-01"}, headers=HTML)
+    later = client.get("/surveys/loop", params={"since": "2199-01-01"}, headers=HTML)
     assert "No follow-ups yet" in later.text
+    beyond = client.get("/surveys/loop", params={"since": "2999-01-01"}, headers=HTML)
+    assert beyond.status_code == 200 and "outside the supported range" in beyond.text

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cxlens.cases.model import resolved_sql
+from cxlens.core.instants import check_instant
 from cxlens.errors import InvalidInput
 from cxlens.storage.store import Session
 
@@ -142,6 +143,7 @@ def period_bound(text: str | None, name: str) -> datetime | None:
         value = datetime.fromisoformat(text.strip())
     except ValueError as error:
         raise InvalidInput(f"{name}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time.") from error
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+    value = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if problem := check_instant(value):
+        raise InvalidInput(f"{name}: {text!r} {problem}.")
     return value

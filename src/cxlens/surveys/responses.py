@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from cxlens.core.instants import in_range
 from cxlens.core.paging import Page
 from cxlens.customers.queries import decode_cursor, encode_cursor
 from cxlens.errors import InvalidInput
@@ -79,7 +80,9 @@ def parse_filter(params: Mapping[str, str], *, survey: str | None = None) -> Res
     moments = {"since": _moment(values["since"]), "until": _moment(values["until"], end_of_day=True)}
     for key, moment in moments.items():
         check(
-            key, moment is not None, "Give a date such as 2024-05-31 (or a time such as 2024-05-31T12:00Z)."
+            key,
+            moment is not None,
+            "Give a date from 1900 to 2199 such as 2024-05-31 (or a time such as 2024-05-31T12:00Z).",
         )
     check("q", len(values["q"]) <= 200, "Search for at most 200 characters.")
     if problems:
@@ -114,11 +117,14 @@ def _moment(text: str, *, end_of_day: bool = False) -> datetime | None:
     try:
         if len(text) == 10:
             day = date.fromisoformat(text) + timedelta(days=1 if end_of_day else 0)
-            return datetime(day.year, day.month, day.day, tzinfo=UTC)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):  # 9999-12-31 has no next day
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # reported like a malformed date: no stored response can lie outside the range (core/instants)
+    return moment if in_range(moment) else None
 
 
 def _where(f: ResponseFilter) -> tuple[list[str], list[Any]]:
