@@ -50,6 +50,8 @@ class WebSettings:
     upload_max_age: timedelta  # an upload previewed but never imported is deleted after this
     survey_answers_per_minute: int
     trusted_proxies: tuple[str, ...]
+    phone_region: str | None  # imports from the page read numbers without +country like the CLI's
+    import_chunk_rows: int
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def web_settings(settings: Settings) -> WebSettings:
         upload_max_age=timedelta(hours=settings.upload_max_age_hours),
         survey_answers_per_minute=settings.survey_answers_per_minute,
         trusted_proxies=trusted_proxies(settings),
+        phone_region=settings.default_phone_region,
+        import_chunk_rows=settings.import_chunk_rows,
     )
 
 
@@ -150,13 +154,16 @@ def wire_limits(settings: Settings) -> WireLimits:
 
 def live_ingest(settings: Settings, store: Store) -> LiveIngest:
     """The tracking pipeline: the spool beside the workspace and its processor."""
-    config = LiveConfig(
+    return LiveIngest(store, Spool(spool_dir(settings)), live_config(settings))
+
+
+def live_config(settings: Settings) -> LiveConfig:
+    return LiveConfig(
         max_pending_events=settings.tracking_max_pending_events,
         max_backlog_events=settings.tracking_max_backlog_events,
         batch_events=settings.tracking_batch_events,
         dedupe_days=settings.tracking_dedupe_days,
     )
-    return LiveIngest(store, Spool(spool_dir(settings)), config)
 
 
 def metrics_settings(settings: Settings) -> MetricsSettings:

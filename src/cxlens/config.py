@@ -56,7 +56,7 @@ class Settings(BaseSettings):
     metrics_min_n: int = Field(
         default=30,
         ge=1,
-        description="Groups with fewer answers (or cases) than this are flagged `small_n` and never called "
+        description="Groups with fewer responses (or cases) than this are flagged `small_n` and never called "
         "significant: their figures are shown, not presented as facts.",
     )
     fcr_repeat_days: float = Field(

@@ -11,6 +11,7 @@ import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from tests.app_helpers import container_for
@@ -25,10 +26,10 @@ from cxlens.web.imports import ImportJobs
 PASSWORD = "correct horse battery staple"
 
 
-def signed_in(store: DuckDBStore, uploads: Path) -> tuple[TestClient, dict[str, str]]:
+def signed_in(store: DuckDBStore, uploads: Path, **settings: Any) -> tuple[TestClient, dict[str, str]]:
     with store.unit_of_work() as uow:
         create_user(uow, email="an@example.com", name="An", role=Role.analyst, password=PASSWORD)
-    container = container_for(store)
+    container = container_for(store, **settings)
     container = replace(container, web=replace(container.web, uploads_dir=uploads))
     client = TestClient(create_app(container), follow_redirects=False)
     assert client.post("/login", data={"email": "an@example.com", "password": PASSWORD}).status_code == 303
@@ -163,3 +164,19 @@ def test_an_invalid_phone_is_listed_with_its_reason_when_imported_from_the_page(
     assert "phone: 12 is not a phone number" in html.unescape(report)
     with store.session() as s:
         assert s.fetch_value("SELECT phone FROM customers WHERE email = 'ann@example.com'") == "+442079460958"
+
+
+def test_the_page_reads_local_phone_numbers_in_the_configured_region(
+    store: DuckDBStore, tmp_path: Path
+) -> None:
+    """CXLENS_DEFAULT_PHONE_REGION applies to the page's imports as to `cxlens import`."""
+    client, csrf = signed_in(store, tmp_path / "uploads", default_phone_region="US")
+    page = preview(client, csrf, b"email,phone\nann@example.com,(415) 555-0100\n")
+    upload_id = page.split('name="upload_id" value="', 1)[1].split('"', 1)[0]
+    form = {f"map:{column}": chosen for column, (_, chosen) in mapper(page).items()}
+    started = client.post(
+        "/import/run", data={"upload_id": upload_id, "entity": "customers", **form}, headers=csrf
+    )
+    assert "1 imported" in wait_done(client, started.text)
+    with store.session() as s:
+        assert s.fetch_value("SELECT phone FROM customers WHERE email = 'ann@example.com'") == "+14155550100"

@@ -173,6 +173,17 @@ def test_the_explorer_charts_a_customer_attribute(client: TestClient, grain: str
     assert {"pro", "free", "basic"} <= {v["g0"] for v in _chart_spec(page.text)["datasets"].popitem()[1]}
 
 
+def test_the_dimension_list_offers_customer_attributes_and_shows_the_one_asked(client: TestClient) -> None:
+    page = client.get("/explore", params={"metric": "nps", "by": "customer:plan"}).text
+    select = page.split('<select id="by" name="by">', 1)[1].split("</select>", 1)[0]
+    assert '<option value="customer:plan" selected>plan</option>' in select
+    assert '<option value="">(none)</option>' in select and "(none)</option>" not in select.replace(
+        '<option value="">(none)</option>', ""
+    )
+    unknown = client.get("/explore", params={"metric": "nps", "by": "customer:nosuch"}).text
+    assert '<option value="customer:nosuch" selected>nosuch</option>' in unknown
+
+
 def test_the_retention_chart_draws_the_cohort_grid(client: TestClient) -> None:
     page = client.get("/explore", params={"metric": "retention", "grain": "month"})
     spec = _chart_spec(page.text)

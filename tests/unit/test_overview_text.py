@@ -56,3 +56,21 @@ def test_nothing_to_compare_with_is_said_and_never_judged() -> None:
 def test_a_score_near_zero_never_prints_minus_zero() -> None:
     tile = _tile_dict(_BY_KEY["nps"], _row(-0.3, 0.1, -0.4), [], "the 90 days before")
     assert tile["value_text"] == "+0"
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "direction"),
+    [
+        ("nps", -0.04, None),
+        ("fcr", 0.01, None),
+        ("ces", 0.004, None),
+        ("cases", 0.4, None),
+        ("nps", 0.06, "up"),
+        ("ttr", -0.05, "down"),
+        ("cases", -1.0, "down"),
+    ],
+)
+def test_the_arrow_follows_the_printed_change(key: str, change: float, direction: str | None) -> None:
+    """ "+0.0 points ▼" would contradict itself: a change that rounds to zero gets no arrow."""
+    tile = _tile_dict(_BY_KEY[key], _row(50.0, change, 50.0 - change), [], "the 90 days before")
+    assert tile["direction"] == direction

@@ -63,7 +63,7 @@ PERMISSION_DESCRIPTIONS: dict[Permission, str] = {
     _P.manage_users: "Create, disable and enable users; set their passwords.",
     _P.manage_tokens: "Create and revoke API tokens.",
     _P.manage_sources: "Create and revoke tracking sources and their write keys.",
-    _P.view_responses: "See survey answers with their comments and who gave them (personal data).",
+    _P.view_responses: "See survey responses with their comments and who gave them (personal data).",
     _P.manage_surveys: "Create, edit and send surveys; manage triggers, widgets and follow-up rules.",
 }
 

@@ -6,7 +6,13 @@ The names below are the slice's public API: the ways in (web/, cli/) import only
 from __future__ import annotations
 
 from cxlens.metrics.library import describe_metrics
-from cxlens.metrics.queries import latest_activity, run_comparison, run_consistency, run_metric
+from cxlens.metrics.queries import (
+    attribute_dimensions,
+    latest_activity,
+    run_comparison,
+    run_consistency,
+    run_metric,
+)
 from cxlens.metrics.result import COLUMNS, MetricResult
 from cxlens.metrics.schedule import Schedule
 from cxlens.metrics.spec import GRAINS, MetricQuery, MetricsSettings, make_query, parse_filters
@@ -18,6 +24,7 @@ __all__ = [
     "MetricResult",
     "MetricsSettings",
     "Schedule",
+    "attribute_dimensions",
     "describe_metrics",
     "latest_activity",
     "make_query",

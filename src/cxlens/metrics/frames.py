@@ -45,13 +45,17 @@ ATTRIBUTE_PREFIX = "customer:"
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
+def attribute_name_ok(key: str) -> bool:
+    return _ATTRIBUTE_NAME.fullmatch(key) is not None
+
+
 def attribute_key(dimension: str) -> str | None:
     """The customer-attribute key a ``customer:<key>`` dimension names (None for other names);
     a malformed key raises InvalidInput, since the key is spliced into SQL."""
     if not dimension.startswith(ATTRIBUTE_PREFIX):
         return None
     key = dimension.removeprefix(ATTRIBUTE_PREFIX)
-    if not _ATTRIBUTE_NAME.fullmatch(key):
+    if not attribute_name_ok(key):
         raise InvalidInput(
             f"{dimension!r} is not a customer attribute: after 'customer:' use a letter, then letters, "
             "digits or underscores (at most 64)."

@@ -8,7 +8,7 @@ from typing import Any
 import narwhals as nw
 
 from cxlens.metrics.compare import compare_segments, consistency
-from cxlens.metrics.frames import DEFAULT_SCHEDULE, base_frame
+from cxlens.metrics.frames import ATTRIBUTE_PREFIX, DEFAULT_SCHEDULE, attribute_name_ok, base_frame
 from cxlens.metrics.result import MetricResult
 from cxlens.metrics.runner import columns_for, compute_metric, source_of
 from cxlens.metrics.schedule import Schedule
@@ -43,3 +43,14 @@ def latest_activity(s: Session) -> datetime | None:
         "SELECT greatest((SELECT max(answered_at) FROM responses), (SELECT max(created_at) FROM cases))"
     )
     return value if isinstance(value, datetime) else None
+
+
+def attribute_dimensions(s: Session, limit: int = 50) -> list[str]:
+    """``customer:<key>`` for the attribute keys customers carry (the explorer's dimension list),
+    the most common first; keys a dimension cannot name are left out."""
+    rows = s.fetch_all(
+        "SELECT key, count(*) AS customers FROM (SELECT unnest(json_keys(attributes)) AS key FROM customers "
+        "WHERE attributes IS NOT NULL) GROUP BY key ORDER BY customers DESC, key LIMIT ?",
+        [limit * 4],
+    )
+    return [ATTRIBUTE_PREFIX + r["key"] for r in rows if attribute_name_ok(r["key"])][:limit]

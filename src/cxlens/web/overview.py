@@ -42,27 +42,30 @@ def _count(v: float) -> str:
     return f"{v:,.0f}"
 
 
-# A change carries its unit: NPS moves in points, shares in percentage points (not %), CES in
-# points of its 1–7 scale, times in hours, counts as whole numbers with the relative change.
-def _points_change(v: float, _: float | None) -> str:
-    return f"{_plus(v, 1)} points"
+@dataclass(frozen=True)
+class ChangeText:
+    """A change with its unit: NPS moves in points, shares in percentage points (not %), CES in
+    points of its 1–7 scale, times in hours, counts as whole numbers with the relative change. The
+    arrow follows the printed figure: a change that rounds to zero has none."""
+
+    digits: int
+    unit: str = ""
+    relative: bool = False  # counts: also the change in % of the previous value
+
+    def __call__(self, v: float, previous: float | None) -> str:
+        relative = f" ({_plus(100 * v / previous, 1)}%)" if self.relative and previous else ""
+        return f"{_plus(v, self.digits)}{self.unit}{relative}"
+
+    def direction(self, v: float | None) -> str | None:
+        shown = round(v, self.digits) if v is not None else 0
+        return None if not shown else ("up" if shown > 0 else "down")
 
 
-def _pp_change(v: float, _: float | None) -> str:
-    return f"{_plus(v, 1)} percentage points"
-
-
-def _scale_change(v: float, _: float | None) -> str:
-    return f"{_plus(v, 2)} points"
-
-
-def _hours_change(v: float, _: float | None) -> str:
-    return f"{_plus(v, 1)} hours"
-
-
-def _count_change(v: float, previous: float | None) -> str:
-    relative = f" ({_plus(100 * v / previous, 1)}%)" if previous else ""
-    return f"{_plus(v, 0)}{relative}"
+POINTS = ChangeText(1, " points")
+PERCENTAGE_POINTS = ChangeText(1, " percentage points")
+SCALE_POINTS = ChangeText(2, " points")
+HOURS = ChangeText(1, " hours")
+COUNT = ChangeText(0, relative=True)
 
 
 @dataclass(frozen=True)
@@ -74,15 +77,15 @@ class Tile:
     fmt: Callable[[float], str]
     good: str | None  # which direction is better: "up", "down", or None for volumes
     where: dict[str, str] = field(default_factory=dict)
-    change: Callable[[float, float | None], str] = _points_change  # (change, previous value) as text
+    change: ChangeText = POINTS
 
 
 TILES = (
     Tile("nps", "Brand perception", "Net Promoter Score", "nps", _signed, "up"),
-    Tile("csat", "Satisfaction", "CSAT (top-2-box)", "csat", _pct, "up", change=_pp_change),
-    Tile("ces", "Ease", "Customer effort (CES, 1–7)", "ces", _one, "up", change=_scale_change),
-    Tile("ttr", "Resolution", "Time to resolution (median)", "ttr", _hours, "down", change=_hours_change),
-    Tile("fcr", "Resolution", "First-contact resolution", "fcr", _pct, "up", change=_pp_change),
+    Tile("csat", "Satisfaction", "CSAT (top-2-box)", "csat", _pct, "up", change=PERCENTAGE_POINTS),
+    Tile("ces", "Ease", "Customer effort (CES, 1–7)", "ces", _one, "up", change=SCALE_POINTS),
+    Tile("ttr", "Resolution", "Time to resolution (median)", "ttr", _hours, "down", change=HOURS),
+    Tile("fcr", "Resolution", "First-contact resolution", "fcr", _pct, "up", change=PERCENTAGE_POINTS),
     # Surveys sent when a case is solved carry the touchpoint case_solved (docs/metrics.md).
     Tile(
         "csat_resolved",
@@ -92,11 +95,13 @@ TILES = (
         _pct,
         "up",
         {"touchpoint": "case_solved"},
-        change=_pp_change,
+        change=PERCENTAGE_POINTS,
     ),
-    Tile("churn", "Relationship", "Churn rate (monthly)", "churn_rate", _pct, "down", change=_pp_change),
-    Tile("cases", "Volume", "Cases opened", "case_volume", _count, None, change=_count_change),
-    Tile("responses", "Volume", "Survey responses", "response_count", _count, None, change=_count_change),
+    Tile(
+        "churn", "Relationship", "Churn rate (monthly)", "churn_rate", _pct, "down", change=PERCENTAGE_POINTS
+    ),
+    Tile("cases", "Volume", "Cases opened", "case_volume", _count, None, change=COUNT),
+    Tile("responses", "Volume", "Survey responses", "response_count", _count, None, change=COUNT),
 )
 
 
@@ -204,7 +209,7 @@ def _tile_dict(
             "flags": [],
         }
     change = row.get("change")
-    direction = None if not change else ("up" if change > 0 else "down")  # a change of 0: no arrow
+    direction = tile.change.direction(change)
     significant = bool(row.get("significant"))
     if change is None:
         change_text = f"nothing to compare with in {compared_with}"

@@ -10,7 +10,15 @@ from fastapi.responses import Response
 
 from cxlens.auth import Permission
 from cxlens.errors import InvalidInput
-from cxlens.metrics import GRAINS, MetricResult, describe_metrics, make_query, parse_filters, run_metric
+from cxlens.metrics import (
+    GRAINS,
+    MetricResult,
+    attribute_dimensions,
+    describe_metrics,
+    make_query,
+    parse_filters,
+    run_metric,
+)
 from cxlens.storage.store import Session
 from cxlens.web.charts import metric_chart, retention_chart
 from cxlens.web.deps import Reader
@@ -153,6 +161,7 @@ def explore(request: Request, s: Reader, q: Asked) -> Response:
         "metrics": metrics,
         "chosen": chosen,
         "by": q.by,
+        "attribute_dimensions": _attribute_choices(s, q.by),
         "grain": q.grain or "",
         "grains": list(GRAINS),
         "where": q.where,
@@ -172,6 +181,14 @@ def explore(request: Request, s: Reader, q: Asked) -> Response:
         context["columns"], context["rows"] = _shown(result, q)
         context["chart_spec"] = _chart(result, q, chosen)
     return render(request, "explore_results.html" if is_fragment(request) else "explore.html", **context)
+
+
+def _attribute_choices(s: Session, by: list[str]) -> list[str]:
+    """The customer attributes to offer, and the one asked for in the URL even when no customer
+    carries it yet (so the form shows what the page answers)."""
+    offered = attribute_dimensions(s)
+    asked = [d for d in by[:1] if d.startswith("customer:") and d not in offered]
+    return asked + offered
 
 
 @router.get("/explore.csv")

@@ -65,8 +65,13 @@ async def import_run(request: Request, principal: Importer) -> Response:
             for key, value in form.multi_items()
             if str(key).startswith("map:") and str(value) != EXTRA
         }
+        web = request.app.state.container.web
         options = ImportOptions(
-            mapping=mapping, tz=str(form.get("tz") or "") or None, source=str(form.get("source") or "import")
+            mapping=mapping,
+            tz=str(form.get("tz") or "") or None,
+            source=str(form.get("source") or "import"),
+            phone_region=web.phone_region,
+            chunk_rows=web.import_chunk_rows,
         )
         job = _jobs(request).start(upload, entity, options)
     except CxLensError as error:
