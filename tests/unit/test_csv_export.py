@@ -6,7 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from cxlens.core.csv_export import csv_text, safe_cell
@@ -26,6 +28,8 @@ from cxlens.web.downloads import content_disposition
         (None, ""),
         (-3.5, "-3.5"),  # a number is not a formula: quoting it would make the column text
         (-2, "-2"),
+        (np.int64(-7), "-7"),  # numpy integers are not int
+        (Decimal("-1.25"), "-1.25"),
         (True, "True"),
         (date(2026, 1, 2), "2026-01-02"),
         (datetime(2026, 1, 2, 3, 4, tzinfo=UTC), "2026-01-02T03:04:00+00:00"),

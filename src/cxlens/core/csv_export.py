@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -25,7 +26,7 @@ def safe_cell(value: Any) -> str:
         return ""
     if isinstance(value, datetime | date):
         return value.isoformat()
-    if isinstance(value, bool | int | float):
+    if isinstance(value, numbers.Number):  # also numpy's and Decimal, which are not int or float
         return str(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
